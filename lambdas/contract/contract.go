@@ -21,6 +21,8 @@ package contract
 
 import (
 	"encoding/json"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Event is the EventBridge envelope of an "ECS Task State Change" event,
@@ -100,11 +102,17 @@ type Task struct {
 }
 
 // ServiceArn is the ARN of the task's service, or "" for a standalone task.
+// It keeps the cluster ARN's partition (aws, aws-cn, aws-us-gov).
 func (t *Task) ServiceArn() string {
 	if t == nil || t.Service == "" {
 		return ""
 	}
-	return "arn:aws:ecs:" + t.Region + ":" + t.Account + ":service/" + t.Cluster + "/" + t.Service
+	partition := "aws"
+	if a, err := arn.Parse(t.ClusterArn); err == nil {
+		partition = a.Partition
+	}
+	return arn.ARN{Partition: partition, Service: "ecs", Region: t.Region, AccountID: t.Account,
+		Resource: "service/" + t.Cluster + "/" + t.Service}.String()
 }
 
 // Bundle is the policy bundle. "Load policy" returns it with Files; "Evaluate"

@@ -32,9 +32,12 @@ func awsErrorName(err error) string {
 	if errors.As(err, &apiErr) {
 		code := apiErr.ErrorCode()
 		switch {
+		case code == "Throttled", code == "KMSThrottling": // SNS's names for throttling
+			return contract.ErrTransient
 		case strings.Contains(code, "AccessDenied"), code == "UnauthorizedOperation",
 			code == "UnrecognizedClientException", code == "InvalidClientTokenId",
-			code == "ExpiredTokenException", code == "AuthorizationErrorException":
+			code == "ExpiredTokenException", code == "AuthorizationError", // SNS
+			code == "InvalidAccessException": // Security Hub not enabled in the account/region
 			return contract.ErrAccessDenied
 		case strings.Contains(code, "NotFound"), code == "ParameterNotFound":
 			return contract.ErrNotFound

@@ -1,0 +1,22 @@
+// Command report-failure is the "Report failure" Lambda: it publishes the
+// failure report to TOPIC_ARN and releases the task's claim in TABLE_NAME.
+package main
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/idempotency"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/reportfailure"
+)
+
+func main() {
+	cfg := step.AWSConfig()
+	h := &reportfailure.Handler{
+		SNS:      sns.NewFromConfig(cfg),
+		TopicArn: step.MustEnv("TOPIC_ARN"),
+		Claims:   &idempotency.Table{API: dynamodb.NewFromConfig(cfg), Name: step.MustEnv("TABLE_NAME")},
+	}
+	step.Start(h.Handle)
+}

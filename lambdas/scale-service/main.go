@@ -1,0 +1,15 @@
+// Command scale-service is the "Scale service to zero" Lambda (see package scaleservice).
+package main
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/scaleservice"
+)
+
+func main() {
+	cfg := step.AWSConfig()
+	h := &scaleservice.Handler{ECS: ecs.NewFromConfig(cfg)}
+	step.Start(h.Handle)
+}

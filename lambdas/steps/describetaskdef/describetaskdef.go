@@ -1,0 +1,126 @@
+// Package describetaskdef is the "Describe task definition" step. The event
+// lacks most of what a policy checks (privileged, user, capabilities, …), so
+// the step calls DescribeTaskDefinition with tags and hands on the
+// taskDefinition object exactly as ECS sent it (the raw response body, kept by
+// awsraw), so that the policy sees the ECS API's JSON, fields the SDK does not
+// model included. When the task belongs to a service, the service's tags are
+// merged in (the service's value wins on a shared key).
+package describetaskdef
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/awsraw"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
+)
+
+// ECS is the part of the ECS client the step calls. The client must have
+// awsraw.Capture in its APIOptions.
+type ECS interface {
+	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	ListTagsForResource(ctx context.Context, in *ecs.ListTagsForResourceInput, optFns ...func(*ecs.Options)) (*ecs.ListTagsForResourceOutput, error)
+}
+
+// Handler is the step.
+type Handler struct {
+	ECS ECS
+}
+
+// Handle describes $.task's task definition.
+func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Described, error) {
+	task := st.Task
+	if task == nil || task.TaskDefinitionArn == "" {
+		return contract.Described{}, step.Errorf(contract.ErrInvalidInput, "describe task definition: $.task.taskDefinitionArn is missing (the Record task step fills it)")
+	}
+	if h.ECS == nil {
+		return contract.Described{}, step.Errorf(contract.ErrFailed, "describe task definition: no ECS client configured")
+	}
+	out, err := h.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+		TaskDefinition: aws.String(task.TaskDefinitionArn),
+		Include:        []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+	})
+	if err != nil {
+		if taskDefinitionMissing(err) {
+			return contract.Described{}, step.Errorf(contract.ErrNotFound, "describe task definition %s: it does not exist (%v)", task.TaskDefinitionArn, err)
+		}
+		return contract.Described{}, step.AWSError("DescribeTaskDefinition "+task.TaskDefinitionArn, err)
+	}
+	raw, err := rawTaskDefinition(awsraw.Body(out.ResultMetadata))
+	if err != nil {
+		return contract.Described{}, step.Errorf(contract.ErrFailed, "describe task definition %s: %v", task.TaskDefinitionArn, err)
+	}
+
+	tags := map[string]string{}
+	for _, t := range out.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	if serviceArn := task.ServiceArn(); serviceArn != "" {
+		svc, err := h.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(serviceArn)})
+		switch {
+		case err != nil && serviceGone(err):
+			slog.InfoContext(ctx, "service is gone; it adds no tags", "service", serviceArn, "error", err.Error())
+		case err != nil:
+			return contract.Described{}, step.AWSError("ListTagsForResource "+serviceArn, err)
+		default:
+			for _, t := range svc.Tags {
+				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+		}
+	}
+	return contract.Described{TaskDefinition: raw, Tags: tags}, nil
+}
+
+// rawTaskDefinition is the taskDefinition member of a DescribeTaskDefinition
+// response body, byte for byte.
+func rawTaskDefinition(body []byte) (json.RawMessage, error) {
+	if len(body) == 0 {
+		return nil, fmt.Errorf("the raw response was not kept: the ECS client needs awsraw.Capture in its APIOptions")
+	}
+	var resp struct {
+		TaskDefinition json.RawMessage `json:"taskDefinition"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return nil, fmt.Errorf("the response is not JSON: %v", err)
+	}
+	td := bytes.TrimSpace(resp.TaskDefinition)
+	if len(td) == 0 || td[0] != '{' {
+		return nil, fmt.Errorf("the response has no taskDefinition object")
+	}
+	return json.RawMessage(td), nil
+}
+
+// taskDefinitionMissing: ECS answers an unknown task definition with a
+// ClientException "Unable to describe task definition." (it has no
+// TaskDefinitionNotFound code).
+func taskDefinitionMissing(err error) bool {
+	code := step.ErrorCode(err)
+	if code != "ClientException" && code != "InvalidParameterException" {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "unable to describe task definition") ||
+		strings.Contains(msg, "not found") || strings.Contains(msg, "does not exist")
+}
+
+// serviceGone: the service (or its cluster) was deleted since the event.
+func serviceGone(err error) bool {
+	switch step.ErrorCode(err) {
+	case "ServiceNotFoundException", "ClusterNotFoundException", "ResourceNotFoundException":
+		return true
+	case "InvalidParameterException", "ClientException":
+		msg := strings.ToLower(err.Error())
+		return strings.Contains(msg, "not found") || strings.Contains(msg, "could not be found") ||
+			strings.Contains(msg, "does not exist")
+	}
+	return false
+}

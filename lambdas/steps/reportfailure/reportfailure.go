@@ -1,0 +1,85 @@
+// Package reportfailure is the "Report failure" step: when a step fails after
+// its retries, it publishes the failure report (report.FailureMessage) and
+// releases the task's idempotency claim so that a redelivered or later event
+// of the task gets a new try.
+package reportfailure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/report"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/notify"
+)
+
+// Releaser releases a task's idempotency claim (idempotency.Table and
+// idempotency.Memory fit).
+type Releaser interface {
+	Release(ctx context.Context, taskArn string) error
+}
+
+// Handler publishes failure reports to TopicArn and releases claims in Claims.
+type Handler struct {
+	SNS      notify.SNSAPI
+	TopicArn string
+	Claims   Releaser
+}
+
+// Handle publishes the failure report of st and releases the claim of
+// $.task.taskArn (none when "Record task" itself failed, and never the claim
+// of another execution: a duplicate's). It does both even if one fails; the
+// error then names both failures, and is Compliance.Transient if either is,
+// so that the state machine retries the step.
+func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Report, error) {
+	var errs []error
+	var out contract.Report
+
+	msg, err := report.FailureMessage(st)
+	if err != nil {
+		errs = append(errs, step.Wrap(contract.ErrInvalidInput, err))
+	} else if n, err := notify.Publish(ctx, h.SNS, h.TopicArn, msg); err != nil {
+		errs = append(errs, fmt.Errorf("publish the failure report: %w", err))
+	} else {
+		out.Notification = &n
+	}
+
+	if t := st.Task; t != nil && t.TaskArn != "" && !t.Duplicate {
+		if err := h.release(ctx, t.TaskArn); err != nil {
+			errs = append(errs, fmt.Errorf("release the claim of %s: %w", t.TaskArn, err))
+		}
+	}
+	if len(errs) == 0 {
+		return out, nil
+	}
+	return out, combine(errs)
+}
+
+func (h *Handler) release(ctx context.Context, taskArn string) error {
+	if h.Claims == nil {
+		return step.Errorf(contract.ErrFailed, "no idempotency table configured (TABLE_NAME)")
+	}
+	err := h.Claims.Release(ctx, taskArn)
+	var named *step.Error
+	if err != nil && !errors.As(err, &named) {
+		return step.AWSError("Release", err)
+	}
+	return err
+}
+
+// combine names the errors together: Compliance.Transient when any of them is
+// (a retry may fix it), else the first one's name.
+func combine(errs []error) error {
+	name := step.Name(errs[0])
+	for _, e := range errs {
+		if step.Name(e) == contract.ErrTransient {
+			name = contract.ErrTransient
+		}
+	}
+	if len(errs) == 1 {
+		return &step.Error{Name: name, Err: errs[0]}
+	}
+	return &step.Error{Name: name, Err: fmt.Errorf("%w; and %w", errs[0], errs[1])}
+}
