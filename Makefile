@@ -27,6 +27,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
+CDK_ARGS ?=
+
 DEMO_EVENTS := test/events/ecr-service-task.json test/events/dockerhub-service-task.json test/events/dockerhub-service-task-running.json
 
 .PHONY: help
@@ -62,7 +64,7 @@ e2e: $(RIE) ## end-to-end tests: the local executor over test/ fixtures, and eac
 	RIE=$(RIE) RIE_REQUIRED=1 $(GO) test -count=1 ./test/...
 
 .PHONY: cdk-test
-cdk-test: cdk/node_modules ## CDK assertions and cdk-nag (jsii reads files Go's test cache cannot see: -count=1)
+cdk-test: ## CDK assertions and cdk-nag (jsii reads files Go's test cache cannot see: -count=1)
 	$(GO) test -count=1 ./cdk/...
 
 .PHONY: policy-test
@@ -89,12 +91,12 @@ lint: $(STATICCHECK) $(OPA) ## gofmt, go vet, staticcheck, go mod tidy check, op
 # ---------------------------------------------------------------- deploy
 
 .PHONY: synth
-synth: build cdk/node_modules ## cdk synth into cdk.out/ (offline, no AWS credentials needed)
-	$(NODE_BIN)/cdk synth --quiet
+synth: build cdk/node_modules ## cdk synth into cdk.out/ (offline: no AWS credentials needed; CDK_ARGS='-c mode=enforce ...')
+	$(NODE_BIN)/cdk synth --quiet $(CDK_ARGS)
 
 .PHONY: deploy
-deploy: build cdk/node_modules ## cdk deploy (needs AWS credentials)
-	$(NODE_BIN)/cdk deploy
+deploy: build cdk/node_modules ## cdk deploy (needs AWS credentials; CDK_ARGS='-c mode=enforce ...')
+	$(NODE_BIN)/cdk deploy $(CDK_ARGS)
 
 # ---------------------------------------------------------------- tools
 

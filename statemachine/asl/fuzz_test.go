@@ -1,0 +1,54 @@
+package asl
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+)
+
+// FuzzParseRun checks that no document makes Parse or Run panic or hang:
+// go test -fuzz FuzzParseRun ./statemachine/asl/
+func FuzzParseRun(f *testing.F) {
+	if wf, err := os.ReadFile("../workflow.asl.json"); err == nil {
+		f.Add(wf)
+	}
+	for _, seed := range []string{
+		task1(`"Parameters": {"a.$": "States.Format('{}', $.a)"}, "Retry": [{"ErrorEquals": ["States.ALL"]}]`),
+		`{"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [{"And": [{"Variable": "$.a[0]", "NumericEquals": 1}], "Next": "S"}], "Default": "F"}, "S": {"Type": "Succeed"}, "F": {"Type": "Fail", "Error": "E"}}}`,
+		`{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [{"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.a[1]", "End": true}}}]}}}`,
+		`{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.a", "End": true, "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "x.waitForTaskToken", "End": true}}}}}}`,
+		`{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}, "B": {"Type": "Succeed"}}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	task := func(ctx context.Context, call TaskCall) (json.RawMessage, error) {
+		if call.Token != "" {
+			return nil, call.Callbacks.SendTaskSuccess(call.Token, call.Input)
+		}
+		return call.Input, nil
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		def, err := Parse(data)
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		res, err := Run(ctx, def, json.RawMessage(`{"a": [1, 2, 3], "s": "x"}`), Options{
+			Task:      task,
+			Sleep:     func(ctx context.Context, d time.Duration) error { return nil },
+			MaxEvents: 2000,
+			Seed:      1,
+		})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		switch res.Status {
+		case StatusSucceeded, StatusFailed, StatusTimedOut:
+		default:
+			t.Fatalf("status %s", res.Status)
+		}
+	})
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/statemachine/offline"
+)
+
+// textPrinter prints an execution record for people.
+type textPrinter struct {
+	w     io.Writer
+	total int
+	n     int
+}
+
+func (p *textPrinter) print(r *offline.Record) error {
+	p.n++
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n── event %d/%d  %s\n", p.n, p.total, r.Event)
+	if t := r.Task; t != nil {
+		what := "standalone task"
+		if t.Service != "" {
+			what = "task of service " + t.Service
+		}
+		fmt.Fprintf(&b, "   %s %s in cluster %s, task definition %s:%d (event: %s)\n",
+			what, shortID(t.TaskArn), t.Cluster, t.Family, t.Revision, t.LastStatus)
+	}
+	for _, s := range r.Steps {
+		mark := "✓"
+		if s.Failed {
+			mark = "✗"
+		}
+		indent := "   "
+		if s.Scope != "" {
+			indent += strings.Repeat("  ", strings.Count(s.Scope, "/")+1)
+		}
+		line := fmt.Sprintf("%s%s %-40s %8s", indent, mark, s.State, duration(s.Duration))
+		if s.Retries > 0 {
+			line += fmt.Sprintf("  retried %d× (%s)", s.Retries, s.Error)
+		} else if s.Failed && s.Error != "" {
+			line += "  " + s.Error
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	if r.Task != nil && r.Task.Duplicate {
+		fmt.Fprintf(&b, "   duplicate: this task was claimed at %s; nothing evaluated, nothing changed\n", r.Task.FirstSeen)
+	}
+	if d := r.Decision; d != nil {
+		verdict := "compliant"
+		if !d.Compliant {
+			verdict = "NOT compliant"
+		}
+		fmt.Fprintf(&b, "   decision   %s: %s, %s, %s\n", verdict,
+			count(len(d.Violations), "violation"), count(len(d.Warnings), "warning"), count(len(d.Exempted), "exemption"))
+		list := func(mark string, vs []contract.Violation) {
+			for _, v := range vs {
+				where := v.Container
+				if where == "" {
+					where = "task"
+				}
+				fmt.Fprintf(&b, "     %s %-28s %-13s %s: %s\n", mark, v.Rule, v.Severity, where, v.Message)
+			}
+		}
+		list("✗", d.Violations)
+		list("!", d.Warnings)
+		list("~", d.Exempted)
+	}
+	if r.Evaluation != nil && r.Evaluation.Outcome != "" {
+		fmt.Fprintf(&b, "   outcome    %s (mode %s)\n", r.Evaluation.Outcome, r.Evaluation.Mode)
+	}
+	if len(r.Actions) == 0 {
+		b.WriteString("   changes    none\n")
+	}
+	for i, a := range r.Actions {
+		label := "changes   "
+		if i > 0 {
+			label = "          "
+		}
+		fmt.Fprintf(&b, "   %s %-25s %s\n", label, a.API, a.Target)
+	}
+	for _, n := range r.Notifications {
+		fmt.Fprintf(&b, "   SNS        %s\n", n.Subject)
+	}
+	if len(r.Findings) > 0 {
+		fmt.Fprintf(&b, "   Security Hub  %s imported\n", count(len(r.Findings), "finding"))
+	}
+	fmt.Fprintf(&b, "   → %s", r.Status)
+	if r.Error != "" {
+		fmt.Fprintf(&b, " (%s)", r.Error)
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(p.w, b.String())
+	return err
+}
+
+func shortID(taskArn string) string {
+	if i := strings.LastIndex(taskArn, "/"); i >= 0 {
+		id := taskArn[i+1:]
+		if len(id) > 12 {
+			return id[:12] + "…"
+		}
+		return id
+	}
+	return taskArn
+}
+
+func duration(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
+
+// count is "1 violation", "2 violations".
+func count(n int, word string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, word, word+"s"))
+}
