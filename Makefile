@@ -17,6 +17,7 @@ NODE_BIN := $(CURDIR)/cdk/node_modules/.bin
 
 STATICCHECK_VERSION := v0.8.2
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+POLICY_COVERAGE_MIN := 90
 
 # Every folder of lambdas/ with a main.go is a Lambda function.
 LAMBDAS    := $(sort $(patsubst lambdas/%/main.go,%,$(wildcard lambdas/*/main.go)))
@@ -68,8 +69,14 @@ cdk-test: ## CDK assertions and cdk-nag (jsii reads files Go's test cache cannot
 	$(GO) test -count=1 ./cdk/...
 
 .PHONY: policy-test
-policy-test: $(OPA) $(REGAL) ## opa test with coverage threshold, opa check --strict, opa fmt, Regal lint
-	@echo "policy checks: not wired yet"
+policy-test: $(OPA) $(REGAL) ## opa test (Rego coverage >= 90%), opa check --strict, opa fmt, Regal lint
+	$(OPA) test policies --ignore .regal
+	@mkdir -p .build
+	$(OPA) test policies --ignore .regal --coverage --format json > .build/policy-coverage.json
+	$(GO) run ./policies/cmd/coverage -min $(POLICY_COVERAGE_MIN) < .build/policy-coverage.json
+	$(OPA) check --strict policies
+	$(OPA) fmt --fail --diff policies
+	$(REGAL) lint policies
 
 .PHONY: asl-validate
 asl-validate: cdk/node_modules ## validate the workflow definition with asl-validator
@@ -82,11 +89,13 @@ bench: ## benchmarks (policy evaluation, bundle size)
 # ---------------------------------------------------------------- lint
 
 .PHONY: lint
-lint: $(STATICCHECK) $(OPA) ## gofmt, go vet, staticcheck, go mod tidy check, opa fmt/check
+lint: $(STATICCHECK) $(OPA) ## gofmt, go vet, staticcheck, go mod tidy check, opa fmt and opa check
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	$(GO) mod tidy -diff
+	$(OPA) fmt --fail --diff policies
+	$(OPA) check --strict policies
 
 # ---------------------------------------------------------------- deploy
 
@@ -113,10 +122,11 @@ $(STATICCHECK):
 $(RIE):
 	GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
-$(OPA): $(GO_SOURCES)
+# The project's OPA: the upstream CLI plus the image.parse built-in.
+$(OPA): go.mod go.sum policies/cmd/opa/main.go lambdas/policy/builtins/builtins.go
 	$(GO) build -o $@ ./policies/cmd/opa
 
-$(REGAL): .tools/regal/go.mod
+$(REGAL): .tools/regal/go.mod .tools/regal/go.sum
 	cd .tools/regal && $(GO) build -o $(REGAL) github.com/styrainc/regal
 
 .PHONY: clean

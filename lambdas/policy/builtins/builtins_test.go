@@ -1,0 +1,130 @@
+package builtins_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/policy/builtins"
+)
+
+func TestParseImage(t *testing.T) {
+	const digest = "sha256:4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f"
+	tests := []struct {
+		name string
+		ref  string
+		want builtins.Image
+	}{
+		{
+			name: "a bare name is a Docker Hub official image without tag",
+			ref:  "nginx",
+			want: builtins.Image{Valid: true, Registry: "docker.io", Repository: "library/nginx", Normalized: "docker.io/library/nginx"},
+		},
+		{
+			name: "a tag is kept; latest is not added",
+			ref:  "nginx:1.25",
+			want: builtins.Image{Valid: true, Registry: "docker.io", Repository: "library/nginx", Tag: "1.25", Normalized: "docker.io/library/nginx:1.25"},
+		},
+		{
+			name: "the legacy Docker Hub host normalizes to docker.io",
+			ref:  "index.docker.io/acme/app:2",
+			want: builtins.Image{Valid: true, Registry: "docker.io", Repository: "acme/app", Tag: "2", Normalized: "docker.io/acme/app:2"},
+		},
+		{
+			name: "an ECR image with tag and digest",
+			ref:  "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2@" + digest,
+			want: builtins.Image{
+				Valid: true, Registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com", Repository: "web", Tag: "1.4.2", Digest: digest,
+				Normalized: "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2@" + digest,
+			},
+		},
+		{
+			name: "a host that merely starts with the ECR host is another registry",
+			ref:  "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io/x",
+			want: builtins.Image{
+				Valid: true, Registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io", Repository: "x",
+				Normalized: "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io/x",
+			},
+		},
+		{
+			name: "the port is part of the registry",
+			ref:  "registry.internal:5000/team/app@" + digest,
+			want: builtins.Image{
+				Valid: true, Registry: "registry.internal:5000", Repository: "team/app", Digest: digest,
+				Normalized: "registry.internal:5000/team/app@" + digest,
+			},
+		},
+		{
+			name: "an upper-case repository is invalid, with the parser's reason",
+			ref:  "Nginx",
+			want: builtins.Image{Error: "invalid reference format: repository name (library/Nginx) must be lowercase"},
+		},
+		{
+			name: "a digest of the wrong length is invalid",
+			ref:  "nginx@sha256:" + digest[len("sha256:"):len("sha256:")+40],
+			want: builtins.Image{Error: "invalid checksum digest length"},
+		},
+		{
+			name: "a malformed digest is invalid",
+			ref:  "nginx@sha256:abc",
+			want: builtins.Image{Error: "invalid reference format"},
+		},
+		{
+			name: "an empty reference is invalid",
+			ref:  "",
+			want: builtins.Image{Error: "invalid reference format"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := builtins.ParseImage(tt.ref); got != tt.want {
+				t.Errorf("ParseImage(%q) =\n%+v, want\n%+v", tt.ref, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestImageParseInRego calls the built-in through OPA, as policies do.
+func TestImageParseInRego(t *testing.T) {
+	tests := []struct {
+		name  string
+		query string
+		want  any // nil: undefined
+	}{
+		{"returns the registry", `x := image.parse("nginx:1.25").registry`, "docker.io"},
+		{"reports validity", `x := image.parse("Nginx").valid`, false},
+		{"compares hosts exactly", `x := image.parse("123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io/x").registry == "123456789012.dkr.ecr.us-east-1.amazonaws.com"`, false},
+		{"a non-string argument leaves the call undefined", `x := image.parse(input.n)`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := append([]func(*rego.Rego){rego.Query(tt.query), rego.Input(map[string]any{"n": 7})}, builtins.Options()...)
+			rs, err := rego.New(opts...).Eval(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == nil {
+				if len(rs) != 0 {
+					t.Fatalf("got %v, want undefined", rs)
+				}
+				return
+			}
+			if len(rs) != 1 || rs[0].Bindings["x"] != tt.want {
+				t.Fatalf("got %v, want x = %v", rs, tt.want)
+			}
+		})
+	}
+}
+
+func TestRegisterIsIdempotent(t *testing.T) {
+	builtins.Register()
+	builtins.Register()
+	rs, err := rego.New(rego.Query(`x := image.parse("busybox").repository`)).Eval(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Bindings["x"] != "library/busybox" {
+		t.Fatalf("got %v", rs)
+	}
+}
