@@ -75,18 +75,6 @@ func (r record) apis() []string {
 	return out
 }
 
-func (r record) rules() map[string]bool {
-	out := map[string]bool{}
-	if r.Decision != nil {
-		for _, vs := range [][]violation{r.Decision.Violations, r.Decision.Warnings, r.Decision.Exempted} {
-			for _, v := range vs {
-				out[v.Rule] = true
-			}
-		}
-	}
-	return out
-}
-
 // run runs the executor with --json and returns its records, failing the
 // test when it exits with anything but wantExit.
 func run(t *testing.T, wantExit int, args ...string) []record {

@@ -109,8 +109,12 @@ func compile(ctx context.Context, store storage.Store, modules map[string]*ast.M
 		return nil, step.Errorf(contract.ErrPolicy, "open policy data: %v", err)
 	}
 	defer store.Abort(ctx, txn)
+	caps := ast.CapabilitiesForThisVersion()
+	for _, b := range builtins.Declarations() {
+		caps.Builtins = append(caps.Builtins, b)
+	}
 	compiler := ast.NewCompiler().
-		WithBuiltins(builtins.Declarations()).
+		WithCapabilities(caps).
 		WithUseTypeCheckAnnotations(true).
 		WithPathConflictsCheck(storage.NonEmpty(ctx, store, txn))
 	compiler.Compile(modules)

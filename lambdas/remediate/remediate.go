@@ -117,19 +117,6 @@ func (s Subject) ClusterName() string {
 	return strings.TrimPrefix(s.Cluster.Resource, "cluster/")
 }
 
-// ServiceARN is the ARN of the task's service in the task's cluster (in the
-// cluster ARN's partition, region and account), or "" for a standalone task.
-// ECS's own answer (DescribeServices' serviceArn) is preferred where there is
-// one; this is the fallback when the service is gone.
-func (s Subject) ServiceARN() string {
-	if s.Task.Service == "" {
-		return ""
-	}
-	a := s.Cluster
-	a.Resource = "service/" + s.ClusterName() + "/" + s.Task.Service
-	return a.String()
-}
-
 // ErrorMessage is the message of the AWS API error in err's chain, or "".
 func ErrorMessage(err error) string {
 	var apiErr smithy.APIError

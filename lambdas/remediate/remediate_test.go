@@ -127,29 +127,15 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-func TestServiceARN(t *testing.T) {
-	tests := []struct {
-		name, cluster, service, want string
-	}{
-		{"service in the cluster's region and account", clusterArn, "web", "arn:aws:ecs:us-east-1:123456789012:service/prod/web"},
-		{"keeps the cluster's partition", "arn:aws-cn:ecs:cn-north-1:123456789012:cluster/prod", "web", "arn:aws-cn:ecs:cn-north-1:123456789012:service/prod/web"},
-		{"standalone task has none", clusterArn, "", ""},
+func TestClusterName(t *testing.T) {
+	st := enforcedState()
+	st.Task.ClusterArn = "arn:aws-cn:ecs:cn-north-1:123456789012:cluster/prod"
+	sub, err := Load(st)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			st := enforcedState()
-			st.Task.ClusterArn, st.Task.Service = tc.cluster, tc.service
-			sub, err := Load(st)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := sub.ServiceARN(); got != tc.want {
-				t.Errorf("ServiceARN = %q, want %q", got, tc.want)
-			}
-			if sub.ClusterName() != "prod" {
-				t.Errorf("ClusterName = %q, want prod", sub.ClusterName())
-			}
-		})
+	if sub.ClusterName() != "prod" {
+		t.Errorf("ClusterName = %q, want prod", sub.ClusterName())
 	}
 }
 

@@ -80,7 +80,11 @@ func (p *textPrinter) print(r *offline.Record) error {
 		if i > 0 {
 			label = "          "
 		}
-		fmt.Fprintf(&b, "   %s %-25s %s\n", label, a.API, a.Target)
+		note := ""
+		if res, ok := r.Results[a.API]; ok && res.PreviousDesiredCount != nil {
+			note = fmt.Sprintf("  (desired count %d → 0)", *res.PreviousDesiredCount)
+		}
+		fmt.Fprintf(&b, "   %s %-25s %s%s\n", label, a.API, a.Target, note)
 	}
 	for _, n := range r.Notifications {
 		fmt.Fprintf(&b, "   SNS        %s\n", n.Subject)

@@ -88,9 +88,10 @@ type Record struct {
 
 	// Steps is the execution's timeline, for people (not in --json).
 	Steps []StepTiming `json:"-"`
-	// Task and Evaluation are what the workflow learnt, for people.
-	Task       *contract.Task       `json:"-"`
-	Evaluation *contract.Evaluation `json:"-"`
+	// Task, Evaluation and Results are what the steps returned, for people.
+	Task       *contract.Task                   `json:"-"`
+	Evaluation *contract.Evaluation             `json:"-"`
+	Results    map[string]contract.ActionResult `json:"-"`
 }
 
 // Notification is one SNS message published.
@@ -124,8 +125,10 @@ type Runner struct {
 
 // capture collects what the steps returned during one execution.
 type capture struct {
+	mu         sync.Mutex
 	task       *contract.Task
 	evaluation *contract.Evaluation
+	results    map[string]contract.ActionResult // by API
 }
 
 type taskFunc func(ctx context.Context, payload []byte) ([]byte, error)
@@ -227,12 +230,12 @@ func (r *Runner) wire() error {
 			c.evaluation = &e
 		}),
 		"request-approval":           r.approvalHandler(),
-		"scale-service":              invoke((&scaleservice.Handler{ECS: acct}).Handle, nil),
-		"stop-task":                  invoke((&stoptask.Handler{ECS: acct}).Handle, nil),
-		"deregister-task-definition": invoke((&deregister.Handler{ECS: acct}).Handle, nil),
+		"scale-service":              invoke((&scaleservice.Handler{ECS: acct}).Handle, keepResult),
+		"stop-task":                  invoke((&stoptask.Handler{ECS: acct}).Handle, keepResult),
+		"deregister-task-definition": invoke((&deregister.Handler{ECS: acct}).Handle, keepResult),
 		"notify":                     invoke((&notify.Handler{SNS: acct, TopicArn: r.topicArn()}).Handle, nil),
 		"record-finding":             invoke((&finding.Handler{SecurityHub: acct}).Handle, nil),
-		"report-failure": invoke((&reportfailure.Handler{SNS: acct, TopicArn: r.topicArn(), Claims: acct.Idempotency()}).Handle, nil),
+		"report-failure":             invoke((&reportfailure.Handler{SNS: acct, TopicArn: r.topicArn(), Claims: acct.Idempotency()}).Handle, nil),
 	}
 	values := map[string]string{}
 	r.tasks = map[string]taskFunc{}
@@ -255,6 +258,15 @@ func (r *Runner) wire() error {
 		return fmt.Errorf("workflow definition: %w", err)
 	}
 	return nil
+}
+
+func keepResult(c *capture, r contract.ActionResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.results == nil {
+		c.results = map[string]contract.ActionResult{}
+	}
+	c.results[r.API] = r
 }
 
 func (r *Runner) current() *capture {
@@ -362,6 +374,7 @@ func (r *Runner) Run(ctx context.Context, ev Event) (*Record, error) {
 		Steps:         timeline(res.History),
 		Task:          c.task,
 		Evaluation:    c.evaluation,
+		Results:       c.results,
 	}
 	if rec.Actions == nil {
 		rec.Actions = []inmemory.Action{}

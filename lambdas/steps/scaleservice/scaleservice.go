@@ -51,7 +51,7 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Actio
 			sub.Task.TaskArn, sub.Task.Group)
 	}
 	cluster := sub.Task.ClusterArn
-	res := contract.ActionResult{API: contract.APIUpdateService, Target: sub.ServiceARN()}
+	res := contract.ActionResult{API: contract.APIUpdateService, Target: sub.Task.ServiceArn()}
 
 	out, err := h.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
 		Cluster:  aws.String(cluster),

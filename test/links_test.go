@@ -1,0 +1,106 @@
+package test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// services is, per Lambda, the AWS SDK service packages it may link: the
+// ones it calls. (The credential chain's sts, sso, ssooidc and signin come
+// with the SDK's config package and are allowed for every Lambda that calls
+// AWS.)
+var services = map[string][]string{
+	"record-task":                {"dynamodb"},
+	"load-policy":                {"ssm"},
+	"describe-task-definition":   {"ecs"},
+	"evaluate":                   {},
+	"request-approval":           {"dynamodb", "secretsmanager", "sns"},
+	"approval-callback":          {"dynamodb", "secretsmanager", "sfn"},
+	"scale-service":              {"ecs"},
+	"stop-task":                  {"ecs"},
+	"deregister-task-definition": {"ecs"},
+	"notify":                     {"sns"},
+	"record-finding":             {"securityhub"},
+	"report-failure":             {"dynamodb", "sns"},
+}
+
+var credentialServices = []string{"signin", "sso", "ssooidc", "sts"}
+
+// TestEachLambdaLinksOnlyWhatItCalls checks the import graph of every Lambda:
+// only evaluate links OPA, and no Lambda links an SDK service it does not
+// call (binary size and cold start).
+func TestEachLambdaLinksOnlyWhatItCalls(t *testing.T) {
+	mains, err := filepath.Glob("../lambdas/*/main.go")
+	if err != nil || len(mains) == 0 {
+		t.Fatalf("no Lambdas found: %v", err)
+	}
+	for _, m := range mains {
+		name := filepath.Base(filepath.Dir(m))
+		t.Run(name, func(t *testing.T) {
+			allowed, ok := services[name]
+			if !ok {
+				t.Fatalf("lambdas/%s is not in this test's table: add the SDK services it calls", name)
+			}
+			out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "../lambdas/"+name).Output()
+			if err != nil {
+				t.Fatalf("go list: %v", err)
+			}
+			var linked []string
+			opa := false
+			for _, p := range strings.Fields(string(out)) {
+				if svc, ok := strings.CutPrefix(p, "github.com/aws/aws-sdk-go-v2/service/"); ok {
+					svc, _, _ = strings.Cut(svc, "/")
+					if svc != "internal" && !slices.Contains(linked, svc) {
+						linked = append(linked, svc)
+					}
+				}
+				if strings.HasPrefix(p, "github.com/open-policy-agent/opa/") {
+					opa = true
+				}
+			}
+			if opa != (name == "evaluate") {
+				t.Errorf("links OPA: %v (only evaluate may)", opa)
+			}
+			for _, svc := range linked {
+				if !slices.Contains(allowed, svc) && (len(allowed) == 0 || !slices.Contains(credentialServices, svc)) {
+					t.Errorf("links service/%s, which it does not call (allowed: %v)", svc, allowed)
+				}
+			}
+			for _, svc := range allowed {
+				if !slices.Contains(linked, svc) {
+					t.Errorf("does not link service/%s: update this test's table", svc)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLambdaBinarySize builds every Lambda as it is deployed
+// (linux/arm64, stripped) and reports its size: the deployment package and
+// the cold start grow with it.
+func BenchmarkLambdaBinarySize(b *testing.B) {
+	mains, _ := filepath.Glob("../lambdas/*/main.go")
+	dir := b.TempDir()
+	for _, m := range mains {
+		name := filepath.Base(filepath.Dir(m))
+		b.Run(name, func(b *testing.B) {
+			out := filepath.Join(dir, name)
+			for i := 0; i < b.N; i++ {
+				cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "../lambdas/"+name)
+				cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+				if msg, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("build: %v\n%s", err, msg)
+				}
+			}
+			st, err := os.Stat(out)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(st.Size())/(1<<20), "MB")
+		})
+	}
+}
