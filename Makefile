@@ -40,7 +40,16 @@ help: ## list the targets
 
 .PHONY: demo
 demo: ## run the workflow offline on sample events, against an in-memory AWS account
+	@echo "ecs-compliance demo: the deployed workflow, run offline on ECS task events against an in-memory"
+	@echo "AWS account (test/worlds/demo.json), in enforce mode. Three events, in order:"
+	@echo "  1. a service task whose image comes from the account's own ECR -> allowed, nothing changed"
+	@echo "  2. a service task with a Docker Hub image (nginx:1.25)         -> service scaled to 0, task stopped,"
+	@echo "                                                                    task definition deregistered, reported"
+	@echo "  3. the next event of that same task                            -> skipped as a duplicate"
 	@$(GO) run ./statemachine/local --mode enforce --world test/worlds/demo.json $(DEMO_EVENTS)
+	@echo
+	@echo "Then the same violation with approval on: the simulated approver opens the signed link and approves."
+	@$(GO) run ./statemachine/local --mode enforce --approval approve --world test/worlds/demo.json test/events/dockerhub-service-task.json
 
 # ---------------------------------------------------------------- build
 

@@ -65,6 +65,8 @@ type ComplianceStack struct {
 	DeadLetters   awssqs.Queue
 	// PolicyParameters are the bundle's parameters by file name.
 	PolicyParameters map[string]awsssm.StringParameter
+	// Approval is what approval=on adds (approval.go); nil with approval off.
+	Approval *ApprovalResources
 }
 
 // parameterLanes is how many bundle parameters CloudFormation writes at once.
@@ -128,7 +130,7 @@ func checkInputs(props *StackProps) (env stackEnv, files map[string]string, excl
 		errs = append(errs, fmt.Errorf("state machine definition: no state uses ${%s}", p))
 	}
 
-	for _, l := range lambdaSpecs {
+	for _, l := range append(slices.Clone(lambdaSpecs), approvalSpecs(props.Settings)...) {
 		p := filepath.Join(props.AssetRoot, l.Name, "bootstrap")
 		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
 			errs = append(errs, fmt.Errorf("lambda %s: no bootstrap at %s (run `make build`)", l.Name, p))
@@ -269,35 +271,8 @@ func NewComplianceStack(scope constructs.Construct, id string, props *StackProps
 	}
 
 	for _, l := range lambdaSpecs {
-		logs := awslogs.NewLogGroup(stack, jsii.String(l.ID+"Logs"), &awslogs.LogGroupProps{Retention: retention})
-		role := awsiam.NewRole(stack, jsii.String(l.ID+"Role"), &awsiam.RoleProps{
-			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-			Description: jsii.String("ecs-compliance " + l.Name + ": only the calls this step makes"),
-		})
-		role.AddToPrincipalPolicy(allow(grant{Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []string{*logs.LogGroupArn()}}))
-		for _, g := range grants[l.Name] {
-			role.AddToPrincipalPolicy(allow(g))
-		}
-		fn := awslambda.NewFunction(stack, jsii.String(l.ID), &awslambda.FunctionProps{
-			Description:           jsii.String(l.Description),
-			Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
-			Architecture:          awslambda.Architecture_ARM_64(),
-			Handler:               jsii.String("bootstrap"),
-			Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetRoot, l.Name)), nil),
-			MemorySize:            jsii.Number(l.MemoryMB),
-			Timeout:               awscdk.Duration_Seconds(jsii.Number(l.TimeoutSeconds)),
-			Role:                  role,
-			LogGroup:              logs,
-			LoggingFormat:         awslambda.LoggingFormat_JSON,
-			ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
-			SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
-			Tracing:               awslambda.Tracing_ACTIVE,
-			Environment:           stringMap(envs[l.Name]),
-		})
-		cs.Functions[l.Name] = fn
-		cs.Roles[l.Name] = role
+		cs.Functions[l.Name], cs.Roles[l.Name] = cs.addFunction(l, props.AssetRoot, retention, grants[l.Name], envs[l.Name])
 		cs.Substitutions[l.Placeholder()] = l.Name
-		suppressRoleWildcards(role, grants[l.Name])
 	}
 
 	// ---- the workflow: the ASL file, inline, with the functions' ARNs.
@@ -349,7 +324,7 @@ func NewComplianceStack(scope constructs.Construct, id string, props *StackProps
 		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(24)),
 	}))
 
-	approvalSeam(cs, s)
+	approvalSeam(cs, s, props.AssetRoot, retention)
 
 	out := func(id, value, desc string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: jsii.String(value), Description: jsii.String(desc)})
@@ -390,20 +365,38 @@ func EventPattern(excludedClusterArns []string) *awsevents.EventPattern {
 	}
 }
 
-// approvalSeam is where issue 6 (approval-gated remediation) plugs in. With
-// approval on, the evaluate step asks for approval and "Wait for approval"
-// invokes request-approval, which this stack already deploys and lets
-// publish to the topic. Issue 6 adds here: the approval-callback function
-// (lambdas/approval-callback) behind a function URL, the HMAC signing
-// secret in Secrets Manager (read by both functions), the callback's
-// states:SendTaskSuccess/SendTaskFailure on this state machine, and the
-// environment (callback URL, secret ARN) of request-approval.
-func approvalSeam(cs *ComplianceStack, s Settings) {
-	if s.Approval != "on" {
-		return
+// addFunction adds one step's function with its own log group and role:
+// the role may write to the log group and make the calls of grants, nothing
+// else (cdk-nag's IAM5 is suppressed for exactly their wildcards).
+func (cs *ComplianceStack) addFunction(l lambdaSpec, assetRoot string, retention awslogs.RetentionDays, grants []grant, env map[string]string) (awslambda.Function, awsiam.Role) {
+	stack := cs.Stack
+	logs := awslogs.NewLogGroup(stack, jsii.String(l.ID+"Logs"), &awslogs.LogGroupProps{Retention: retention})
+	role := awsiam.NewRole(stack, jsii.String(l.ID+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("ecs-compliance " + l.Name + ": only the calls this step makes"),
+	})
+	role.AddToPrincipalPolicy(allow(grant{Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []string{*logs.LogGroupArn()}}))
+	for _, g := range grants {
+		role.AddToPrincipalPolicy(allow(g))
 	}
-	awscdk.Annotations_Of(cs.StateMachine).AddWarningV2(jsii.String("ecs-compliance:approvalEndpoint"),
-		jsii.String("approval=on: this version deploys no approval callback endpoint yet, so approval requests can only time out (after approvalTimeoutSeconds) and the violation is then reported without remediation"), nil)
+	fn := awslambda.NewFunction(stack, jsii.String(l.ID), &awslambda.FunctionProps{
+		Description:           jsii.String(l.Description),
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          awslambda.Architecture_ARM_64(),
+		Handler:               jsii.String("bootstrap"),
+		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(assetRoot, l.Name)), nil),
+		MemorySize:            jsii.Number(l.MemoryMB),
+		Timeout:               awscdk.Duration_Seconds(jsii.Number(l.TimeoutSeconds)),
+		Role:                  role,
+		LogGroup:              logs,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+		Tracing:               awslambda.Tracing_ACTIVE,
+		Environment:           stringMap(env),
+	})
+	suppressRoleWildcards(role, grants)
+	return fn, role
 }
 
 // grant is one Allow statement of a role, and why its resources hold a

@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		// Fake bootstraps, distinct so that each function gets its own asset.
-		for _, l := range lambdaSpecs {
+		for _, l := range append(slices.Clone(lambdaSpecs), approvalCallbackSpec) {
 			if err := os.MkdirAll(filepath.Join(dir, l.Name), 0o755); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return 1
@@ -210,11 +210,18 @@ func TestResourceCounts(t *testing.T) {
 		if s.cs.Settings.NotificationEmail != "" {
 			subscriptions = 1
 		}
+		// approval=on adds the callback function (its role, default policy
+		// and log group), its SendTask policy, its URL and the URL's
+		// permission, the approvals table and the signing secret.
+		approval := 0.0
+		if s.cs.Settings.Approval == "on" {
+			approval = 1
+		}
 		for typ, want := range map[string]float64{
-			"AWS::Lambda::Function":            n,
-			"AWS::IAM::Role":                   n + 2, // + the state machine's and the rule target's
-			"AWS::IAM::Policy":                 n + 2,
-			"AWS::Logs::LogGroup":              n + 1, // + the workflow's
+			"AWS::Lambda::Function":            n + approval,
+			"AWS::IAM::Role":                   n + 2 + approval, // + the state machine's and the rule target's
+			"AWS::IAM::Policy":                 n + 2 + 2*approval,
+			"AWS::Logs::LogGroup":              n + 1 + approval, // + the workflow's
 			"AWS::StepFunctions::StateMachine": 1,
 			"AWS::Events::Rule":                1,
 			"AWS::SQS::Queue":                  1,
@@ -223,10 +230,12 @@ func TestResourceCounts(t *testing.T) {
 			"AWS::SNS::TopicPolicy":            1,
 			"AWS::SNS::Subscription":           subscriptions,
 			"AWS::KMS::Key":                    1,
-			"AWS::DynamoDB::Table":             1,
+			"AWS::DynamoDB::Table":             1 + approval,
+			"AWS::SecretsManager::Secret":      approval,
+			"AWS::Lambda::Url":                 approval,
 			"AWS::SSM::Parameter":              float64(len(s.files)),
 			"AWS::IAM::ManagedPolicy":          0,
-			"AWS::Lambda::Permission":          0,
+			"AWS::Lambda::Permission":          approvalURLPermissions(s),
 			"Custom::LogRetention":             0,
 		} {
 			assert(t, typ, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(want)) })
@@ -392,7 +401,7 @@ func TestFunctionEnvironment(t *testing.T) {
 func envWant(s *synthed, mode, approval, timeout, path string) map[string]map[string]any {
 	table := map[string]any{"Ref": s.logicalID(s.cs.Table)}
 	topic := map[string]any{"Ref": s.logicalID(s.cs.Topic)}
-	return map[string]map[string]any{
+	want := map[string]map[string]any{
 		"record-task":      {"TABLE_NAME": table, "CLAIM_TTL_HOURS": "168"},
 		"load-policy":      {"POLICY_PATH": path},
 		"evaluate":         {"MODE": mode, "APPROVAL": approval, "APPROVAL_TIMEOUT_SECONDS": timeout},
@@ -400,6 +409,10 @@ func envWant(s *synthed, mode, approval, timeout, path string) map[string]map[st
 		"report-failure":   {"TOPIC_ARN": topic, "TABLE_NAME": table},
 		"request-approval": {"TOPIC_ARN": topic},
 	}
+	for k, v := range approvalEnvWant(s) {
+		want["request-approval"][k] = v
+	}
+	return want
 }
 
 func ref(v any) string {
@@ -500,7 +513,7 @@ func TestEachRoleHasOnlyItsCalls(t *testing.T) {
 			"load-policy":                {"ssm:GetParametersByPath " + e.arn("ssm", "parameter"+s.cs.Settings.PolicyPath)},
 			"describe-task-definition":   {"ecs:DescribeTaskDefinition *", "ecs:ListTagsForResource " + e.arn("ecs", "service/*")},
 			"evaluate":                   nil,
-			"request-approval":           publish,
+			"request-approval":           append(slices.Clone(publish), approvalRequestGrants(s)...),
 			"scale-service":              {"ecs:DescribeServices " + e.arn("ecs", "service/*") + " | " + clusters, "ecs:UpdateService " + e.arn("ecs", "service/*") + " | " + clusters},
 			"stop-task":                  {"ecs:DescribeTasks " + e.arn("ecs", "task/*") + " | " + clusters, "ecs:StopTask " + e.arn("ecs", "task/*") + " | " + clusters},
 			"deregister-task-definition": {"ecs:DescribeTaskDefinition *", "ecs:DeregisterTaskDefinition *"},
@@ -840,18 +853,6 @@ func TestNagCatchesAViolation(t *testing.T) {
 	}
 }
 
-func TestApprovalOnWarnsUntilTheEndpointExists(t *testing.T) {
-	for name, s := range map[string]func(*testing.T) *synthed{"configured (approval on)": configured, "default (approval off)": defaults} {
-		t.Run(name, func(t *testing.T) {
-			st := s(t)
-			w := assertions.Annotations_FromStack(st.cs.Stack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("approval=on")))
-			if want := st.cs.Settings.Approval == "on"; (len(*w) == 1) != want {
-				t.Errorf("approval %s: %d warnings", st.cs.Settings.Approval, len(*w))
-			}
-		})
-	}
-}
-
 func TestStackRefusesBadInputs(t *testing.T) {
 	good := func() *StackProps {
 		return &StackProps{
@@ -868,6 +869,10 @@ func TestStackRefusesBadInputs(t *testing.T) {
 		want   string
 	}{
 		{"a missing bootstrap asks for make build", func(p *StackProps) { p.AssetRoot = t.TempDir() }, "no bootstrap at"},
+		{"approval on needs the callback's bootstrap", func(p *StackProps) {
+			p.Settings.Approval = "on"
+			p.AssetRoot = withoutBootstrap(t, approvalCallbackSpec.Name)
+		}, "lambda approval-callback: no bootstrap at"},
 		{"an ASL placeholder without a function", func(p *StackProps) {
 			p.Definition = strings.Replace(testASL, "${NotifyFunctionArn}", "${NotifierFunctionArn}", 1)
 		}, "${NotifierFunctionArn} names no function"},

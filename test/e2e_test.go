@@ -145,6 +145,9 @@ func TestCompliantViolatingAndDuplicate(t *testing.T) {
 	if len(n.Subject) >= 100 {
 		t.Errorf("subject is %d characters", len(n.Subject))
 	}
+	for _, f := range bad.Findings {
+		checkASFF(t, f)
+	}
 
 	if dup.Status != "SUCCEEDED" || len(dup.Actions)+len(dup.Notifications)+len(dup.Findings) != 0 || dup.Decision != nil {
 		t.Errorf("duplicate event: %+v", dup)
@@ -237,7 +240,9 @@ func TestBrokenDecisionGoesToTheFailureReport(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "decision.rego"), []byte(rego), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, 1, "--mode", "enforce", "--policy", dir, "events/dockerhub-service-task.json")[0]
+	ev := "events/dockerhub-service-task.json"
+	recs := run(t, 1, "--mode", "enforce", "--policy", dir, ev, ev)
+	r := recs[0]
 	if r.Status != "FAILED" || len(r.Actions) != 0 {
 		t.Fatalf("status %s, actions %v", r.Status, r.apis())
 	}
@@ -247,6 +252,11 @@ func TestBrokenDecisionGoesToTheFailureReport(t *testing.T) {
 	if len(r.Notifications) != 1 || r.Notifications[0].Attributes["outcome"] != "FAILED" ||
 		!strings.Contains(r.Notifications[0].Message, "Evaluate task against policy") {
 		t.Fatalf("failure report %+v", r.Notifications)
+	}
+	// The failed execution released the task's claim: the redelivery is
+	// evaluated again instead of being skipped as handled.
+	if again := recs[1]; !contains(again.States, "Evaluate task against policy") || contains(again.States, "Skip duplicate event") {
+		t.Fatalf("redelivery after a failure: states %v", again.States)
 	}
 }
 
@@ -280,6 +290,38 @@ func TestBadUsage(t *testing.T) {
 				t.Fatalf("exit %d, output %q", cmd.ProcessState.ExitCode(), out)
 			}
 		})
+	}
+}
+
+// checkASFF checks that a finding carries every field Security Hub requires,
+// and the ones the workflow promises (compliance, remediation, the task).
+func checkASFF(t *testing.T, f map[string]any) {
+	t.Helper()
+	for _, field := range []string{"SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId", "Types",
+		"CreatedAt", "UpdatedAt", "Severity", "Title", "Description", "Resources", "Compliance", "Remediation", "RecordState"} {
+		if f[field] == nil {
+			t.Errorf("finding %v lacks %s", f["Id"], field)
+		}
+	}
+	if f["ProductArn"] != "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default" {
+		t.Errorf("ProductArn %v", f["ProductArn"])
+	}
+	if c, _ := f["Compliance"].(map[string]any); c["Status"] != "FAILED" {
+		t.Errorf("Compliance %v", f["Compliance"])
+	}
+	id, _ := f["Id"].(string)
+	if !strings.HasSuffix(id, "/"+fmt.Sprint(f["GeneratorId"])) {
+		t.Errorf("Id %s is not the task ARN and the rule id %v", id, f["GeneratorId"])
+	}
+	res, _ := f["Resources"].([]any)
+	types := map[string]bool{}
+	for _, r := range res {
+		if m, ok := r.(map[string]any); ok {
+			types[fmt.Sprint(m["Type"])] = true
+		}
+	}
+	if !types["AwsEcsTask"] || !types["AwsEcsTaskDefinition"] {
+		t.Errorf("resources %v lack AwsEcsTask or AwsEcsTaskDefinition", types)
 	}
 }
 

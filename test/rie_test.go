@@ -25,12 +25,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/approval"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 )
@@ -220,48 +222,127 @@ var rieSamples = map[string]rieSample{
 			}
 		},
 	},
-	// Issue 6 defines what request-approval answers; until then the binary
-	// must start and answer: a result, or one of the step's named errors —
-	// not a crash (Runtime.ExitError) or an unnamed failure.
+	// The approval request: the token goes to the approvals table under a
+	// reference, and the message carries links signed with the secret.
 	"request-approval": {
-		env: map[string]string{"TOPIC_ARN": topicArn},
+		env: map[string]string{"TOPIC_ARN": topicArn, "APPROVALS_TABLE": approvalsTable, "SECRET_ARN": rieSecretArn, "CALLBACK_URL": rieCallbackURL},
 		payload: func(t *testing.T) any {
 			st := remediationState(t)
 			st.Evaluation.ApprovalRequired = true
 			st.Evaluation.ApprovalTimeoutSeconds = 86400
-			return contract.ApprovalRequest{TaskToken: "AQCEAAAAKgAAAAMAAAAAAAAAAQ==", State: *st}
+			return contract.ApprovalRequest{TaskToken: rieApprovalToken, State: *st}
 		},
 		check: func(t *testing.T, answer []byte, calls []awsCall) {
-			if name := errorType(answer); name != "" && !strings.HasPrefix(name, "Compliance.") {
-				t.Errorf("answer %s: want a result or a Compliance.* error", answer)
-			}
-		},
-	},
-	// Issue 6's callback behind a function URL: a forged link gets an error
-	// page (4xx) and changes nothing.
-	"approval-callback": {
-		payload: func(t *testing.T) any {
-			return map[string]any{
-				"version": "2.0", "rawPath": "/", "rawQueryString": "ref=forged&sig=AAAA",
-				"queryStringParameters": map[string]string{"ref": "forged", "sig": "AAAA"},
-				"requestContext":        map[string]any{"http": map[string]any{"method": "GET", "path": "/", "sourceIp": "127.0.0.1"}},
-			}
-		},
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
-			var got struct {
-				StatusCode int `json:"statusCode"`
-			}
+			var got struct{ Reference, ExpiresAt, MessageID string }
 			decodeAnswer(t, answer, &got)
-			if got.StatusCode < 400 || got.StatusCode > 499 {
-				t.Errorf("a forged link answered %s, want a 4xx page", answer)
+			key := rieApprovalKey(t)
+			if got.Reference != key.Reference(rieApprovalToken) || got.MessageID != "msg-1" {
+				t.Errorf("result = %+v", got)
 			}
-			for _, c := range calls {
-				if strings.HasPrefix(c.API, "states:") {
-					t.Errorf("a forged link called %s", c.API)
+			wantCalls(t, calls, "secretsmanager:GetSecretValue", "dynamodb:PutItem", "sns:Publish")
+			if len(calls) != 3 {
+				return
+			}
+			if calls[0].Input["SecretId"] != rieSecretArn {
+				t.Errorf("GetSecretValue = %v", calls[0].Input)
+			}
+			item, _ := calls[1].Input["Item"].(map[string]any)
+			if calls[1].Input["TableName"] != approvalsTable || fmt.Sprint(item["taskToken"]) != "map[S:"+rieApprovalToken+"]" ||
+				fmt.Sprint(item["status"]) != "map[S:PENDING]" || calls[1].Input["ConditionExpression"] != "attribute_not_exists(#ref)" {
+				t.Errorf("PutItem = %v", calls[1].Input)
+			}
+			msg, _ := calls[2].Input["Message"].(string)
+			if calls[2].Input["TopicArn"] != topicArn || strings.Contains(msg, rieApprovalToken) {
+				t.Errorf("Publish = %v", calls[2].Input)
+			}
+			links := regexp.MustCompile(regexp.QuoteMeta(rieCallbackURL)+`\?\S+`).FindAllString(msg, -1)
+			if len(links) != 2 {
+				t.Fatalf("the request has %d links to %s:\n%s", len(links), rieCallbackURL, msg)
+			}
+			for _, l := range links {
+				u, _ := url.Parse(l)
+				if _, err := key.Verify(approval.ParamsFrom(u.Query()), time.Now()); err != nil {
+					t.Errorf("link %s does not verify with the secret: %v", l, err)
 				}
 			}
 		},
 	},
+	// The approval endpoint behind its function URL: the confirmation form's
+	// POST of a genuine approve link records the decision once and answers
+	// the task token with SendTaskSuccess.
+	"approval-callback": {
+		env: map[string]string{"APPROVALS_TABLE": approvalsTable, "SECRET_ARN": rieSecretArn},
+		payload: func(t *testing.T) any {
+			key := rieApprovalKey(t)
+			l, err := key.Link(rieCallbackURL, key.Reference(rieApprovalToken), approval.ActionApprove, time.Now().Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _ := url.Parse(l)
+			form := u.Query()
+			form.Set("approver", "rie-approver@example.com")
+			return map[string]any{
+				"version": "2.0", "rawPath": "/", "rawQueryString": "", "body": form.Encode(), "isBase64Encoded": false,
+				"headers":        map[string]string{"content-type": "application/x-www-form-urlencoded"},
+				"requestContext": map[string]any{"http": map[string]any{"method": "POST", "path": "/", "sourceIp": "198.51.100.7"}},
+			}
+		},
+		check: func(t *testing.T, answer []byte, calls []awsCall) {
+			var got struct {
+				StatusCode int               `json:"statusCode"`
+				Headers    map[string]string `json:"headers"`
+				Body       string            `json:"body"`
+			}
+			decodeAnswer(t, answer, &got)
+			if got.StatusCode != http.StatusOK || got.Headers["X-Frame-Options"] != "DENY" || !strings.Contains(got.Body, "approved by rie-approver@example.com") {
+				t.Errorf("answer %.600s", answer)
+			}
+			wantCalls(t, calls, "secretsmanager:GetSecretValue", "dynamodb:UpdateItem", "states:SendTaskSuccess", "dynamodb:UpdateItem")
+			if len(calls) != 4 {
+				return
+			}
+			if calls[1].Input["TableName"] != approvalsTable || !strings.Contains(fmt.Sprint(calls[1].Input["ConditionExpression"]), "#status = :pending") {
+				t.Errorf("UpdateItem = %v", calls[1].Input)
+			}
+			var out contract.Approval
+			_ = json.Unmarshal([]byte(fmt.Sprint(calls[2].Input["output"])), &out)
+			if calls[2].Input["taskToken"] != rieApprovalToken || out.Decision != contract.ApprovalApproved || out.Approver != "rie-approver@example.com" {
+				t.Errorf("SendTaskSuccess = %v", calls[2].Input)
+			}
+		},
+	},
+}
+
+// The approval fixtures: the fake Secrets Manager's secret, and the record
+// the fake DynamoDB holds for the sample's task token.
+const (
+	approvalsTable   = "ecs-compliance-approvals"
+	rieSecretArn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:approval-abc"
+	rieSecret        = "rie-test-signing-key-0123456789abcdef"
+	rieCallbackURL   = "https://abc123.lambda-url.us-east-1.on.aws/"
+	rieApprovalToken = "AQCEAAAAKgAAAAMAAAAAAAAAAQ==rie"
+)
+
+func rieApprovalKey(t *testing.T) approval.Key {
+	k, err := approval.NewKey([]byte(rieSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// rieApprovalItem is the approvals table's record of the sample's token,
+// as DynamoDB returns it (ALL_NEW after the decision).
+func rieApprovalItem(status string) map[string]any {
+	k, _ := approval.NewKey([]byte(rieSecret))
+	s := func(v string) map[string]string { return map[string]string{"S": v} }
+	return map[string]any{
+		"reference": s(k.Reference(rieApprovalToken)), "taskToken": s(rieApprovalToken), "status": s(status),
+		"taskArn":   s("arn:aws:ecs:us-east-1:123456789012:task/prod/1b2c3d4e5f6a41829304b5c6d7e8f9a0"),
+		"expiresAt": map[string]string{"N": fmt.Sprint(time.Now().Add(time.Hour).Unix())},
+		"summary":   s(`{"where":"service prod/api","cluster":"prod","service":"api","findings":[],"actions":["Stop task"]}`),
+		"approver":  s("rie-approver@example.com"), "decidedAt": s(time.Now().UTC().Format(time.RFC3339)),
+	}
 }
 
 func TestLambdasUnderRIE(t *testing.T) {
@@ -596,6 +677,14 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 		switch prefix + ":" + op {
 		case "dynamodb:PutItem", "dynamodb:DeleteItem":
 			jsonAnswer(map[string]any{})
+		case "dynamodb:GetItem":
+			jsonAnswer(map[string]any{"Item": rieApprovalItem("PENDING")})
+		case "dynamodb:UpdateItem":
+			if in["ReturnValues"] == "ALL_NEW" {
+				jsonAnswer(map[string]any{"Attributes": rieApprovalItem("APPROVED")})
+				return
+			}
+			jsonAnswer(map[string]any{})
 		case "ssm:GetParametersByPath":
 			var params []map[string]any
 			for name, value := range smallBundle {
@@ -622,7 +711,7 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 			td["status"] = "INACTIVE"
 			jsonAnswer(map[string]any{"taskDefinition": td})
 		case "secretsmanager:GetSecretValue":
-			jsonAnswer(map[string]any{"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:approval-abc", "Name": "approval", "SecretString": "rie-test-signing-key-0123456789abcdef", "VersionId": "v1"})
+			jsonAnswer(map[string]any{"ARN": rieSecretArn, "Name": "approval", "SecretString": rieSecret, "VersionId": "v1"})
 		case "states:SendTaskSuccess", "states:SendTaskFailure":
 			jsonAnswer(map[string]any{})
 		default:

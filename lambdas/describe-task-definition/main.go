@@ -6,13 +6,14 @@ package main
 import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/awsconfig"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/awsraw"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/describetaskdef"
 )
 
 func main() {
-	cfg := step.AWSConfig()
+	cfg := awsconfig.Load()
 	client := ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.APIOptions = append(o.APIOptions, awsraw.Capture) })
 	h := &describetaskdef.Handler{ECS: client}
 	step.Start(h.Handle)

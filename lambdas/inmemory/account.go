@@ -79,6 +79,10 @@ type Account struct {
 	throttled int
 
 	idem idempotency.Memory
+
+	// Secrets Manager, Step Functions callbacks and the approvals table
+	// (secretsmanager.go, sfn.go, approvals.go).
+	approvalState
 }
 
 // New builds an account from w. Entries that Validate rejects are skipped:

@@ -7,12 +7,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/awsconfig"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/loadpolicy"
 )
 
 func main() {
-	cfg := step.AWSConfig()
+	cfg := awsconfig.Load()
 	h := &loadpolicy.Handler{SSM: ssm.NewFromConfig(cfg), Path: os.Getenv("POLICY_PATH")}
 	step.Start(h.Handle)
 }

@@ -5,12 +5,13 @@ package main
 import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/awsconfig"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/notify"
 )
 
 func main() {
-	cfg := step.AWSConfig()
-	h := &notify.Handler{SNS: sns.NewFromConfig(cfg), TopicArn: step.MustEnv("TOPIC_ARN")}
+	cfg := awsconfig.Load()
+	h := &notify.Handler{SNS: sns.NewFromConfig(cfg), TopicArn: awsconfig.MustEnv("TOPIC_ARN")}
 	step.Start(h.Handle)
 }

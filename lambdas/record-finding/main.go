@@ -7,12 +7,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/awsconfig"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/finding"
 )
 
 func main() {
-	cfg := step.AWSConfig()
+	cfg := awsconfig.Load()
 	h := &finding.Handler{SecurityHub: securityhub.NewFromConfig(cfg), Now: time.Now}
 	step.Start(h.Handle)
 }

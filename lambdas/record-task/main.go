@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/awsconfig"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/idempotency"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/recordtask"
@@ -19,8 +20,8 @@ func main() {
 		step.Logger().Error("configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	cfg := step.AWSConfig()
-	store := &idempotency.Table{API: dynamodb.NewFromConfig(cfg), Name: step.MustEnv("TABLE_NAME")}
+	cfg := awsconfig.Load()
+	store := &idempotency.Table{API: dynamodb.NewFromConfig(cfg), Name: awsconfig.MustEnv("TABLE_NAME")}
 	h := &recordtask.Handler{Store: store, TTL: ttl}
 	step.Start(h.Handle)
 }

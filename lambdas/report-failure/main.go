@@ -6,17 +6,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/awsconfig"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/idempotency"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/reportfailure"
 )
 
 func main() {
-	cfg := step.AWSConfig()
+	cfg := awsconfig.Load()
 	h := &reportfailure.Handler{
 		SNS:      sns.NewFromConfig(cfg),
-		TopicArn: step.MustEnv("TOPIC_ARN"),
-		Claims:   &idempotency.Table{API: dynamodb.NewFromConfig(cfg), Name: step.MustEnv("TABLE_NAME")},
+		TopicArn: awsconfig.MustEnv("TOPIC_ARN"),
+		Claims:   &idempotency.Table{API: dynamodb.NewFromConfig(cfg), Name: awsconfig.MustEnv("TABLE_NAME")},
 	}
 	step.Start(h.Handle)
 }

@@ -312,7 +312,7 @@ func (f *facts) explanation() string {
 		s = append(s, fmt.Sprintf("The task breaks %s enforced with deny, but the remediation was REJECTED%s%s, so nothing was changed and the task is still running.",
 			f.rules(kindViolation), by(f.approval.Approver), at(f.approval.DecidedAt)))
 		if f.approval.Reason != "" {
-			s = append(s, "Reason given: "+f.approval.Reason)
+			s = append(s, "Reason given: "+strings.TrimRight(f.approval.Reason, ".")+".")
 		}
 	case f.approval.Status == contract.ApprovalTimedOut:
 		s = append(s, fmt.Sprintf("The task breaks %s enforced with deny, but nobody approved or rejected the remediation%s. An unanswered request does not remediate: nothing was changed and the task is still running.",

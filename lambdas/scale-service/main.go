@@ -4,12 +4,13 @@ package main
 import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/awsconfig"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/scaleservice"
 )
 
 func main() {
-	cfg := step.AWSConfig()
+	cfg := awsconfig.Load()
 	h := &scaleservice.Handler{ECS: ecs.NewFromConfig(cfg)}
 	step.Start(h.Handle)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -68,6 +69,21 @@ func (p *textPrinter) print(r *offline.Record) error {
 		list("✗", d.Violations)
 		list("!", d.Warnings)
 		list("~", d.Exempted)
+	}
+	if a := r.Approval; a != nil {
+		switch {
+		case a.Decision != "":
+			fmt.Fprintf(&b, "   approval   %s by %s at %s\n", a.Decision, a.Approver, a.DecidedAt)
+		case a.Error != nil && a.Error.Error == "States.Timeout":
+			fmt.Fprintf(&b, "   approval   TIMED OUT: nobody answered; the violation is reported, nothing changed\n")
+		case a.Error != nil:
+			var why struct{ Approver, Reason string }
+			if json.Unmarshal([]byte(a.Error.Cause), &why) == nil && why.Approver != "" {
+				fmt.Fprintf(&b, "   approval   REJECTED by %s: %s; nothing changed\n", why.Approver, why.Reason)
+			} else {
+				fmt.Fprintf(&b, "   approval   REJECTED (%s); nothing changed\n", a.Error.Cause)
+			}
+		}
 	}
 	if r.Evaluation != nil && r.Evaluation.Outcome != "" {
 		fmt.Fprintf(&b, "   outcome    %s (mode %s)\n", r.Evaluation.Outcome, r.Evaluation.Mode)

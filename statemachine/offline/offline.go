@@ -85,6 +85,8 @@ type Record struct {
 	Notifications []Notification `json:"notifications"`
 	// Findings are the ASFF findings imported into Security Hub.
 	Findings []json.RawMessage `json:"findings"`
+	// Approval is the answer to "Wait for approval", when it was entered.
+	Approval *contract.Approval `json:"approval,omitempty"`
 
 	// Steps is the execution's timeline, for people (not in --json).
 	Steps []StepTiming `json:"-"`
@@ -381,6 +383,10 @@ func (r *Runner) Run(ctx context.Context, ev Event) (*Record, error) {
 	}
 	if c.evaluation != nil {
 		rec.Decision = c.evaluation.Decision
+	}
+	var final contract.State
+	if len(res.Output) > 0 && json.Unmarshal(res.Output, &final) == nil {
+		rec.Approval = final.Approval
 	}
 	for _, n := range r.Account.NotificationsSince(mark) {
 		rec.Notifications = append(rec.Notifications, Notification{Subject: n.Subject, Message: n.Message, Attributes: n.Attributes})

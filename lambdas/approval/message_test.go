@@ -1,0 +1,195 @@
+package approval_test
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/approval"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// state reads a scenario of the report package's golden tests, as the wait
+// for approval gets it: remediation, not yet done.
+func state(t *testing.T, name string) contract.State {
+	t.Helper()
+	b, err := os.ReadFile("../report/testdata/" + name + ".state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st contract.State
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	st.Approval, st.Remediation, st.Report = nil, nil, nil
+	st.Evaluation.ApprovalRequired, st.Evaluation.ApprovalTimeoutSeconds = true, 86400
+	return st
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test -update rewrites it; review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func render(m report.SNSMessage) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Subject: %s\nAttributes:\n", m.Subject)
+	var names []string
+	for n := range m.Attributes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %s (%s) = %s\n", n, m.Attributes[n].DataType, m.Attributes[n].Value)
+	}
+	b.WriteString(strings.Repeat("-", 70) + "\n")
+	b.WriteString(m.Body)
+	return b.String()
+}
+
+func TestRequestMessage(t *testing.T) {
+	k := mustKey(t, secret)
+	for _, name := range []string{"remediated-service", "remediated-standalone"} {
+		t.Run(name, func(t *testing.T) {
+			st := state(t, name)
+			s, err := approval.NewSummary(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := k.Reference("token-" + name)
+			link := func(action string) string {
+				l, err := k.Link("https://abc123.lambda-url.us-east-1.on.aws/", ref, action, exp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return l
+			}
+			m := approval.RequestMessage(s, approval.Request{Reference: ref, ApproveURL: link(approval.ActionApprove),
+				RejectURL: link(approval.ActionReject), ExpiresAt: exp, Timeout: 24 * time.Hour, EventID: st.ID})
+			golden(t, name+".request.golden", render(m))
+
+			if len(m.Subject) > report.MaxSubject {
+				t.Errorf("subject has %d characters", len(m.Subject))
+			}
+			if m.Attributes[report.AttrOutcome].Value != approval.OutcomeApprovalRequested {
+				t.Errorf("outcome attribute = %+v", m.Attributes[report.AttrOutcome])
+			}
+			approveAt := strings.Index(m.Body, link(approval.ActionApprove))
+			rejectAt := strings.Index(m.Body, link(approval.ActionReject))
+			foundAt := strings.Index(m.Body, "What was found")
+			if approveAt < 0 || rejectAt < 0 || approveAt > foundAt || rejectAt > foundAt {
+				t.Error("the approve and reject links are not both in the message, before the findings")
+			}
+			if !strings.Contains(m.Body, exp.Format(time.RFC3339)) || !strings.Contains(m.Body, "TIMED_OUT") {
+				t.Error("the message does not say when the links expire and what happens then")
+			}
+		})
+	}
+}
+
+func TestSummary(t *testing.T) {
+	svc, err := approval.NewSummary(state(t, "remediated-service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.Where != "service prod/web" || svc.Severity != contract.SeverityCritical || len(svc.Actions) != 3 ||
+		!strings.HasPrefix(svc.Actions[0], "Scale service web in cluster prod to 0 tasks") ||
+		!strings.HasPrefix(svc.Actions[1], "Stop task ") || !strings.HasPrefix(svc.Actions[2], "Deregister task definition web:7") {
+		t.Errorf("service summary = %+v", svc)
+	}
+	if svc.Findings[0].Severity != contract.SeverityCritical || svc.Findings[0].Image == "" {
+		t.Errorf("findings are not most severe first with their image: %+v", svc.Findings)
+	}
+	alone, err := approval.NewSummary(state(t, "remediated-standalone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alone.Actions) != 2 || strings.Contains(strings.Join(alone.Actions, " "), "Scale service") || !strings.HasPrefix(alone.Where, "task ") {
+		t.Errorf("a standalone task's summary = %+v", alone)
+	}
+
+	many := state(t, "remediated-service")
+	v := many.Evaluation.Decision.Violations[0]
+	many.Evaluation.Decision.Violations = nil
+	for range approval.MaxFindings + 5 {
+		many.Evaluation.Decision.Violations = append(many.Evaluation.Decision.Violations, v)
+	}
+	s, err := approval.NewSummary(many)
+	if err != nil || len(s.Findings) != approval.MaxFindings || s.MoreFindings != 5 || len(s.Rules) != 1 {
+		t.Errorf("%d findings, %d more, rules %v, err %v", len(s.Findings), s.MoreFindings, s.Rules, err)
+	}
+
+	for name, f := range map[string]func(*contract.State){
+		"no task":       func(st *contract.State) { st.Task = nil },
+		"no decision":   func(st *contract.State) { st.Evaluation.Decision = nil },
+		"no violations": func(st *contract.State) { st.Evaluation.Decision.Violations = nil },
+	} {
+		st := state(t, "remediated-service")
+		f(&st)
+		if _, err := approval.NewSummary(st); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestCleanText(t *testing.T) {
+	tests := []struct {
+		name, in string
+		max      int
+		want     string
+	}{
+		{"a name is kept", "Ann Lee <ann@example.com>", 128, "Ann Lee <ann@example.com>"},
+		{"space is trimmed and runs folded", "  Ann \t\n Lee  ", 128, "Ann Lee"},
+		{"control characters become spaces", "Ann\x00\x1b[31mLee", 128, "Ann [31mLee"},
+		{"line separators fold", "a\u2028b", 128, "a b"},
+		{"invalid UTF-8 is dropped", "Ann\xffLee", 128, "AnnLee"},
+		{"long input is cut to max runes", strings.Repeat("é", 200), 128, strings.Repeat("é", 128)},
+		{"a cut never ends in a space", "ab cd", 3, "ab"},
+		{"empty stays empty", " \n ", 10, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := approval.CleanText(tt.in, tt.max); got != tt.want {
+				t.Errorf("CleanText(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRefusal(t *testing.T) {
+	r := approval.Record{Status: approval.StatusPending, ExpiresAt: exp}
+	if err := approval.Refusal(r, exp); err != nil {
+		t.Errorf("at the expiry second: %v", err)
+	}
+	if err := approval.Refusal(r, exp.Add(time.Second)); err != approval.ErrRecordExpired {
+		t.Errorf("after expiry: %v", err)
+	}
+	r.Status = approval.StatusApproved
+	if err := approval.Refusal(r, t0); err != approval.ErrAnswered {
+		t.Errorf("answered: %v", err)
+	}
+}
