@@ -92,8 +92,8 @@ asl-validate: cdk/node_modules ## validate the workflow definition with asl-vali
 	$(NODE_BIN)/asl-validator --json-path statemachine/workflow.asl.json
 
 .PHONY: bench
-bench: ## benchmarks (policy evaluation, bundle size)
-	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v -e '/cdk$$' -e '/test$$')
+bench: ## benchmarks: policy evaluation (prepared vs compiled per event), reports, links, Lambda binary sizes
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v -e '/cdk$$')
 
 # ---------------------------------------------------------------- lint
 

@@ -120,6 +120,7 @@ type Runner struct {
 
 	def      *asl.Definition
 	opts     Options
+	engine   *policy.Engine
 	tasks    map[string]taskFunc // by Resource (function ARN)
 	mu       sync.Mutex
 	captured *capture
@@ -188,13 +189,14 @@ func New(opts Options, events []Event) (*Runner, error) {
 	if err := acct.SeedPolicy(bundle.DefaultPath, files); err != nil {
 		return nil, fmt.Errorf("seed policy: %w", err)
 	}
-	// Compile once here so that a broken policy is reported before any event
-	// runs (the workflow would report it too, as a failure of every event).
-	if _, err := policy.Compile(context.Background(), files); err != nil {
+	// Compile the bundle into the evaluate step's engine now, so that a broken
+	// policy is reported before any event runs (the workflow would report it
+	// too, as a failure of every event); the first event reuses it.
+	r := &Runner{Account: acct, opts: opts, engine: policy.NewEngine(policy.DefaultCacheSize),
+		Bundle: contract.Bundle{Path: bundle.DefaultPath, Hash: bundle.Hash(files)}}
+	if _, err := r.engine.Policy(context.Background(), contract.Bundle{Hash: r.Bundle.Hash, Files: files}); err != nil {
 		return nil, err
 	}
-
-	r := &Runner{Account: acct, opts: opts, Bundle: contract.Bundle{Path: bundle.DefaultPath, Hash: bundle.Hash(files)}}
 	if err := r.wire(); err != nil {
 		return nil, err
 	}
@@ -217,7 +219,7 @@ func (r *Runner) topicArn() string {
 func (r *Runner) wire() error {
 	acct := r.Account
 	eval := &evaluate.Handler{
-		Engine:                 policy.NewEngine(policy.DefaultCacheSize),
+		Engine:                 r.engine,
 		Mode:                   r.opts.Mode,
 		Approval:               r.opts.Approval != ApprovalOff,
 		ApprovalTimeoutSeconds: evaluate.DefaultApprovalTimeoutSeconds,

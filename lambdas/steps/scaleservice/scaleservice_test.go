@@ -273,29 +273,11 @@ func TestHandleTwiceChangesOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := ecstest.NewFake()
 			tc.setup(fake)
-			h := &Handler{ECS: fake}
 			st := ecstest.State(ecstest.Task(ecstest.ServiceName), ecstest.Violation("privileged"))
-
-			first, err := h.Handle(context.Background(), st)
-			if step.Name(err) != tc.firstErr && !(err == nil && tc.firstErr == "") {
-				t.Fatalf("first run: %+v, %v; want error %q", first, err, tc.firstErr)
-			}
-			if first.Changed != tc.firstChange {
-				t.Errorf("first run Changed %t, want %t", first.Changed, tc.firstChange)
-			}
-			second, err := h.Handle(context.Background(), st)
-			if err != nil {
-				t.Fatalf("second run: %v", err)
-			}
-			if second.Changed || !equalPtr(second.PreviousDesiredCount, aws.Int32(0)) {
-				t.Errorf("second run = %+v, want no change at desired count 0", second)
-			}
-			want := []ecstest.Change{{API: "UpdateService", Target: ecstest.ServiceArn}}
-			if got := fake.Changes(); !slices.Equal(got, want) {
-				t.Errorf("changes %v, want exactly %v", got, want)
-			}
-			if calls := fake.Calls(); calls[len(calls)-1] != "DescribeServices" {
-				t.Errorf("the second run called %v; want only DescribeServices", calls)
+			second := ecstest.Twice(t, fake, (&Handler{ECS: fake}).Handle, st, tc.firstErr, tc.firstChange,
+				ecstest.Change{API: "UpdateService", Target: ecstest.ServiceArn}, "DescribeServices")
+			if !equalPtr(second.PreviousDesiredCount, aws.Int32(0)) {
+				t.Errorf("second run = %+v, want desired count 0 before it", second)
 			}
 		})
 	}

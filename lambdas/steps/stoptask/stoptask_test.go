@@ -292,24 +292,10 @@ func TestHandleTwiceChangesOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := ecstest.NewFake()
 			tc.setup(fake)
-			h := &Handler{ECS: fake}
-			first, err := h.Handle(context.Background(), state())
-			if (err == nil) != (tc.firstErr == "") || (err != nil && step.Name(err) != tc.firstErr) {
-				t.Fatalf("first run: %+v, %v; want error %q", first, err, tc.firstErr)
-			}
-			if first.Changed != tc.firstChange {
-				t.Errorf("first run Changed %t, want %t", first.Changed, tc.firstChange)
-			}
-			second, err := h.Handle(context.Background(), state())
-			if err != nil || second.Changed || !strings.Contains(second.Detail, "already stopping") {
-				t.Errorf("second run = %+v, %v; want success without a change, already stopping", second, err)
-			}
-			want := []ecstest.Change{{API: "StopTask", Target: ecstest.TaskArn}}
-			if got := fake.Changes(); !slices.Equal(got, want) {
-				t.Errorf("changes %v, want exactly %v", got, want)
-			}
-			if calls := fake.Calls(); calls[len(calls)-1] != "DescribeTasks" {
-				t.Errorf("the second run called %v; want only DescribeTasks", calls)
+			second := ecstest.Twice(t, fake, (&Handler{ECS: fake}).Handle, state(), tc.firstErr, tc.firstChange,
+				ecstest.Change{API: "StopTask", Target: ecstest.TaskArn}, "DescribeTasks")
+			if !strings.Contains(second.Detail, "already stopping") {
+				t.Errorf("second run detail %q, want already stopping", second.Detail)
 			}
 		})
 	}
