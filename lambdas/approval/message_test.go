@@ -1,7 +1,6 @@
 package approval_test
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/lambdas/approval"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/report"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/report/reporttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -22,14 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // for approval gets it: remediation, not yet done.
 func state(t *testing.T, name string) contract.State {
 	t.Helper()
-	b, err := os.ReadFile("../report/testdata/" + name + ".state.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st contract.State
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
+	st := reporttest.State(t, name)
 	st.Approval, st.Remediation, st.Report = nil, nil, nil
 	st.Evaluation.ApprovalRequired, st.Evaluation.ApprovalTimeoutSeconds = true, 86400
 	return st

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/report"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/report/reporttest"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 )
 
@@ -30,18 +30,7 @@ var now = time.Date(2025, 6, 3, 9, 15, 30, 0, time.UTC)
 
 func clock() time.Time { return now }
 
-func state(t *testing.T, name string) contract.State {
-	t.Helper()
-	b, err := os.ReadFile("../../report/testdata/" + name + ".state.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st contract.State
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+func state(t *testing.T, name string) contract.State { return reporttest.State(t, name) }
 
 // manyRules is a state whose decision breaks n distinct rules.
 func manyRules(t *testing.T, n int) contract.State {

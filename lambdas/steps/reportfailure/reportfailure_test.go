@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -23,23 +22,13 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/idempotency"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/report"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/report/reporttest"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 )
 
 const topic = "arn:aws:sns:us-east-1:111122223333:ecs-compliance-reports"
 
-func state(t *testing.T, name string) contract.State {
-	t.Helper()
-	b, err := os.ReadFile("../../report/testdata/" + name + ".state.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st contract.State
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+func state(t *testing.T, name string) contract.State { return reporttest.State(t, name) }
 
 type fakeSNS struct {
 	subjects []string
