@@ -292,28 +292,10 @@ func TestHandleThroughECSClient(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := ecstest.NewServer(t).On("DescribeTaskDefinition", tc.describe...).On("DeregisterTaskDefinition", tc.deregister...)
 			res, err := (&Handler{ECS: srv.Client()}).Handle(context.Background(), state())
-
-			if ops := srv.Ops(); !slices.Equal(ops, tc.ops) {
-				t.Errorf("operations %v, want %v", ops, tc.ops)
-			}
-			for _, r := range srv.Requests() {
-				ecstest.AssertBody(t, r, body)
-			}
-			if tc.err != "" {
-				if step.Name(err) != tc.err {
-					t.Fatalf("Handle = %+v, %v (%s); want error %s", res, err, step.Name(err), tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Handle: %v (%s)", err, step.Name(err))
-			}
-			if res.Changed != tc.changed || res.Target != ecstest.TaskDefinitionArn || res.API != contract.APIDeregisterTaskDefinition {
-				t.Errorf("Handle = %+v, want Changed %t, Target %s", res, tc.changed, ecstest.TaskDefinitionArn)
-			}
-			if !strings.Contains(res.Detail, tc.detail) {
-				t.Errorf("Detail %q, want it to contain %q", res.Detail, tc.detail)
-			}
+			ecstest.CheckWire(t, srv, res, err, ecstest.Wire{
+				Ops: tc.ops, Bodies: map[string]string{"DescribeTaskDefinition": body, "DeregisterTaskDefinition": body}, Err: tc.err,
+				API: contract.APIDeregisterTaskDefinition, Target: ecstest.TaskDefinitionArn, Changed: tc.changed, Detail: tc.detail,
+			})
 		})
 	}
 }

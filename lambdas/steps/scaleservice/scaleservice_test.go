@@ -384,33 +384,12 @@ func TestHandleThroughECSClient(t *testing.T) {
 			srv := ecstest.NewServer(t).On("DescribeServices", tc.describe...).On("UpdateService", tc.update...)
 			h := &Handler{ECS: srv.Client()}
 			res, err := h.Handle(context.Background(), ecstest.State(ecstest.Task(ecstest.ServiceName), ecstest.Violation("approved_registries")))
-
-			if ops := srv.Ops(); !slices.Equal(ops, tc.ops) {
-				t.Errorf("operations %v, want %v", ops, tc.ops)
-			}
-			for _, r := range srv.Requests() {
-				switch r.Op {
-				case "DescribeServices":
-					ecstest.AssertBody(t, r, describeBody)
-				case "UpdateService":
-					ecstest.AssertBody(t, r, updateBody)
-				}
-			}
-			if tc.err != "" {
-				if step.Name(err) != tc.err {
-					t.Fatalf("Handle = %+v, %v (%s); want error %s", res, err, step.Name(err), tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Handle: %v (%s)", err, step.Name(err))
-			}
-			if res.Changed != tc.changed || res.Target != ecstest.ServiceArn || !equalPtr(res.PreviousDesiredCount, tc.prev) {
-				t.Errorf("Handle = %+v (previous %s), want Changed %t, Target %s, previous %s",
-					res, show(res.PreviousDesiredCount), tc.changed, ecstest.ServiceArn, show(tc.prev))
-			}
-			if !strings.Contains(res.Detail, tc.detail) {
-				t.Errorf("Detail %q, want it to contain %q", res.Detail, tc.detail)
+			ok := ecstest.CheckWire(t, srv, res, err, ecstest.Wire{
+				Ops: tc.ops, Bodies: map[string]string{"DescribeServices": describeBody, "UpdateService": updateBody}, Err: tc.err,
+				API: contract.APIUpdateService, Target: ecstest.ServiceArn, Changed: tc.changed, Detail: tc.detail,
+			})
+			if ok && !equalPtr(res.PreviousDesiredCount, tc.prev) {
+				t.Errorf("previous desired count %s, want %s", show(res.PreviousDesiredCount), show(tc.prev))
 			}
 		})
 	}

@@ -388,33 +388,10 @@ func TestHandleThroughECSClient(t *testing.T) {
 			srv := ecstest.NewServer(t).On("DescribeTasks", tc.describe...).On("StopTask", tc.stop...)
 			h := &Handler{ECS: srv.Client()}
 			res, err := h.Handle(context.Background(), state())
-
-			if ops := srv.Ops(); !slices.Equal(ops, tc.ops) {
-				t.Errorf("operations %v, want %v", ops, tc.ops)
-			}
-			for _, r := range srv.Requests() {
-				switch r.Op {
-				case "DescribeTasks":
-					ecstest.AssertBody(t, r, describeBody)
-				case "StopTask":
-					ecstest.AssertBody(t, r, stopBody)
-				}
-			}
-			if tc.err != "" {
-				if step.Name(err) != tc.err {
-					t.Fatalf("Handle = %+v, %v (%s); want error %s", res, err, step.Name(err), tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Handle: %v (%s)", err, step.Name(err))
-			}
-			if res.Changed != tc.changed || res.Target != ecstest.TaskArn || res.API != contract.APIStopTask {
-				t.Errorf("Handle = %+v, want Changed %t, Target %s", res, tc.changed, ecstest.TaskArn)
-			}
-			if !strings.Contains(res.Detail, tc.detail) {
-				t.Errorf("Detail %q, want it to contain %q", res.Detail, tc.detail)
-			}
+			ecstest.CheckWire(t, srv, res, err, ecstest.Wire{
+				Ops: tc.ops, Bodies: map[string]string{"DescribeTasks": describeBody, "StopTask": stopBody}, Err: tc.err,
+				API: contract.APIStopTask, Target: ecstest.TaskArn, Changed: tc.changed, Detail: tc.detail,
+			})
 		})
 	}
 }
