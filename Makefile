@@ -30,7 +30,8 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 CDK_ARGS ?=
 
-DEMO_EVENTS := test/events/ecr-service-task.json test/events/dockerhub-service-task.json test/events/dockerhub-service-task-running.json
+DEMO_EVENTS := test/events/ecr-service-task.json test/events/dockerhub-service-task.json \
+	test/events/dockerhub-service-task-running.json test/events/dockerhub-service-task-second.json
 
 .PHONY: help
 help: ## list the targets
@@ -41,20 +42,35 @@ help: ## list the targets
 .PHONY: demo
 demo: ## run the workflow offline on sample events, against an in-memory AWS account
 	@echo "ecs-compliance demo: the deployed workflow, run offline on ECS task events against an in-memory"
-	@echo "AWS account (test/worlds/demo.json), in enforce mode. Three events, in order:"
-	@echo "  1. a service task whose image comes from the account's own ECR -> allowed, nothing changed"
-	@echo "  2. a service task with a Docker Hub image (nginx:1.25)         -> service scaled to 0, task stopped,"
+	@echo "AWS account (test/worlds/demo.json), in enforce mode. Each event goes through the Express triage;"
+	@echo "the Standard workflow runs only when there is something to judge or to remediate. Four events, in order:"
+	@echo "  1. a service task whose image comes from the account's own ECR -> judged compliant, nothing changed"
+	@echo "  2. a service task with a Docker Hub image (nginx:1.25)         -> judged, service scaled to 0, task stopped,"
 	@echo "                                                                    task definition deregistered, reported"
-	@echo "  3. the next event of that same task                            -> skipped as a duplicate"
-	@$(GO) run ./statemachine/local --mode enforce --world test/worlds/demo.json $(DEMO_EVENTS)
+	@echo "  3. the next event of that same task                            -> skipped by the triage as a duplicate"
+	@echo "  4. another task of that task definition                        -> stopped on the stored judgement, no new"
+	@echo "                                                                    message: the incident's findings count 2 tasks"
+	@$(GO) run ./statemachine/ecs-compliance --mode enforce --world test/worlds/demo.json $(DEMO_EVENTS)
 	@echo
 	@echo "Then the same violation with approval on: the simulated approver opens the signed link and approves."
-	@$(GO) run ./statemachine/local --mode enforce --approval approve --world test/worlds/demo.json test/events/dockerhub-service-task.json
+	@$(GO) run ./statemachine/ecs-compliance --mode enforce --approval approve --world test/worlds/demo.json test/events/dockerhub-service-task.json
+
+.PHONY: fleet-replay
+fleet-replay: ## generate the 800-task-start fleet and replay it in audit and enforce mode (the README's cost figures)
+	@mkdir -p .build
+	$(GO) run ./statemachine/ecs-compliance fleet --task-starts 800 --out .build/fleet
+	$(GO) run ./statemachine/ecs-compliance replay .build/fleet
+	$(GO) run ./statemachine/ecs-compliance fleet --task-starts 800 --violating 3 --out .build/fleet-enforce
+	$(GO) run ./statemachine/ecs-compliance replay --mode enforce .build/fleet-enforce
 
 # ---------------------------------------------------------------- build
 
 .PHONY: build
-build: $(BOOTSTRAPS) ## build every Lambda as a linux/arm64 bootstrap under .build/lambdas/
+build: $(BOOTSTRAPS) .build/bin/ecs-compliance ## build every Lambda as a linux/arm64 bootstrap under .build/lambdas/, and the ecs-compliance command
+
+.build/bin/ecs-compliance: $(GO_SOURCES) $(wildcard statemachine/*.json)
+	@mkdir -p $(@D)
+	$(GO) build -trimpath -o $@ ./statemachine/ecs-compliance
 
 .build/lambdas/%/bootstrap: $(GO_SOURCES)
 	@mkdir -p $(@D)
@@ -63,7 +79,7 @@ build: $(BOOTSTRAPS) ## build every Lambda as a linux/arm64 bootstrap under .bui
 # ---------------------------------------------------------------- tests
 
 .PHONY: test
-test: lint unit policy-test asl-validate cdk-test e2e ## everything CI runs
+test: lint unit policy-test asl-validate cdk-test e2e check-example ## everything CI runs (cdk-test runs cfn-lint on three synthesized variants)
 
 .PHONY: unit
 unit: ## Go unit tests of every package but the CDK app and the end-to-end tests
@@ -73,9 +89,45 @@ unit: ## Go unit tests of every package but the CDK app and the end-to-end tests
 e2e: $(RIE) ## end-to-end tests: the local executor over test/ fixtures, and each Lambda under the RIE
 	RIE=$(RIE) RIE_REQUIRED=1 $(GO) test -count=1 ./test/...
 
+.PHONY: check-example
+check-example: ## ecs-compliance check on the sample task definitions and templates: each gives its documented exit status
+	@$(GO) build -trimpath -o .build/bin/ecs-compliance ./statemachine/ecs-compliance
+	@$(call expect_check,0,test/taskdefs/hardened.json)
+	@$(call expect_check,1,test/taskdefs/unapproved-registry.json)
+	@$(call expect_check,0,test/taskdefs/register-input.json)
+	@$(call expect_check,1,test/taskdefs/ghcr-sidecar.yaml)
+	@$(call expect_check,0,test/templates/hardened.json)
+	@$(call expect_check,1,test/templates/service.yaml)
+	@$(call expect_check,0,test/templates/sam-app.yaml)
+	@$(call expect_check,1,test/templates/cdk-assembly)
+	@$(call expect_check,2,test/templates/no-task-definition.yaml)
+
+# expect_check,STATUS,ARGS: ecs-compliance check ARGS (account and region of
+# the samples) must exit with STATUS. The binary is built once (go run
+# reports every failure as exit status 1).
+define expect_check
+code=0; .build/bin/ecs-compliance check --account 123456789012 --region us-east-1 $(2) > /dev/null 2>&1 || code=$$?; \
+if [ "$$code" != "$(1)" ]; then echo "check-example: ecs-compliance check $(2): exit $$code, want $(1)"; exit 1; fi; \
+echo "  exit $$code  ecs-compliance check $(2)"
+endef
+
 .PHONY: cdk-test
-cdk-test: ## CDK assertions and cdk-nag (jsii reads files Go's test cache cannot see: -count=1)
+cdk-test: ## CDK assertions, cdk-nag and cfn-lint on three variants (jsii reads files Go's test cache cannot see: -count=1)
 	$(GO) test -count=1 ./cdk/...
+
+# cfn-lint is a pip package, not pinned here: installed on CI machines, which
+# set CFN_LINT_REQUIRED=1 (.ci/run). W3005 is CDK's redundant DependsOn on a
+# function's role (see cdk/cfnlint_test.go); any other warning fails.
+CFN_LINT ?= cfn-lint
+
+.PHONY: cfn-lint
+cfn-lint: synth ## cfn-lint on cdk.out/ (skipped with a message when cfn-lint is missing; CFN_LINT_REQUIRED=1 makes that a failure)
+	@if ! command -v $(CFN_LINT) >/dev/null 2>&1; then \
+		if [ "$${CFN_LINT_REQUIRED:-}" = 1 ]; then echo "cfn-lint: not installed, and CFN_LINT_REQUIRED=1 (pip install cfn-lint)"; exit 1; fi; \
+		echo "cfn-lint: SKIPPED, not installed (pip install cfn-lint): cdk.out/*.template.json NOT linted"; exit 0; \
+	fi; \
+	$(CFN_LINT) --version; \
+	$(CFN_LINT) --ignore-checks W3005 -- cdk.out/*.template.json && echo "cfn-lint: no finding in cdk.out/*.template.json"
 
 .PHONY: policy-test
 policy-test: $(OPA) $(REGAL) ## opa test (Rego coverage >= 90%), opa check --strict, opa fmt, Regal lint
@@ -88,11 +140,11 @@ policy-test: $(OPA) $(REGAL) ## opa test (Rego coverage >= 90%), opa check --str
 	$(REGAL) lint policies
 
 .PHONY: asl-validate
-asl-validate: cdk/node_modules ## validate the workflow definition with asl-validator
-	$(NODE_BIN)/asl-validator --json-path statemachine/workflow.asl.json
+asl-validate: cdk/node_modules ## validate both state machines' definitions with asl-validator
+	$(NODE_BIN)/asl-validator --json-path statemachine/workflow.asl.json --json-path statemachine/triage.asl.json
 
 .PHONY: bench
-bench: ## benchmarks: policy evaluation (prepared vs compiled per event), reports, links, Lambda binary sizes
+bench: ## benchmarks: replay throughput and cost on a generated fleet, policy evaluation, reports, approval links, Lambda binary sizes
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v -e '/cdk$$')
 
 # ---------------------------------------------------------------- lint
@@ -132,7 +184,7 @@ $(RIE):
 	GOBIN=$(TOOLS) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 # The project's OPA: the upstream CLI plus the image.parse built-in.
-$(OPA): go.mod go.sum policies/cmd/opa/main.go lambdas/policy/builtins/builtins.go
+$(OPA): go.mod go.sum policies/cmd/opa/main.go $(wildcard lambdas/policy/builtins/*.go lambdas/policy/builtins/*/*.go)
 	$(GO) build -o $@ ./policies/cmd/opa
 
 $(REGAL): .tools/regal/go.mod .tools/regal/go.sum

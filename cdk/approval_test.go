@@ -9,33 +9,41 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
 )
 
 // The approval parts of the shared stacks: "configured" has approval=on,
 // "default" approval off.
 
-// approvalEnvWant is what approval=on adds to request-approval's environment.
+// approvalEnvWant is request-approval's environment: what approvalSeam
+// gives it with approval on, nothing with approval off (it is never invoked
+// then). No TOPIC_ARN: it never publishes to the report topic.
 func approvalEnvWant(s *synthed) map[string]any {
 	a := s.cs.Approval
 	if a == nil {
 		return nil
 	}
 	return map[string]any{
-		"APPROVALS_TABLE": map[string]any{"Ref": s.logicalID(a.Table)},
-		"SECRET_ARN":      map[string]any{"Ref": s.logicalID(a.Secret)},
-		"CALLBACK_URL":    map[string]any{"Fn::GetAtt": []any{s.urlID(), "FunctionUrl"}},
+		"APPROVAL_TOPIC_ARN": map[string]any{"Ref": s.logicalID(a.Topic)},
+		"APPROVALS_TABLE":    map[string]any{"Ref": s.logicalID(a.Table)},
+		"SECRET_ARN":         map[string]any{"Ref": s.logicalID(a.Secret)},
+		"CALLBACK_URL":       map[string]any{"Fn::GetAtt": []any{s.urlID(), "FunctionUrl"}},
 	}
 }
 
-// approvalRequestGrants is what approval=on adds to request-approval's role:
-// store the token, read the signing key. (It publishes with approval off
-// too: the topic and its key.)
+// approvalRequestGrants are request-approval's permissions: with approval on,
+// publish to the approvers' topic (and its key), store the token, read the
+// signing key; with approval off, none. Never the report topic.
 func approvalRequestGrants(s *synthed) []string {
 	a := s.cs.Approval
 	if a == nil {
 		return nil
 	}
-	return []string{"dynamodb:PutItem " + s.logicalID(a.Table) + ".Arn", "secretsmanager:GetSecretValue " + s.logicalID(a.Secret)}
+	key := s.logicalID(s.cs.TopicKey) + ".Arn"
+	return []string{"sns:Publish " + s.logicalID(a.Topic), "kms:GenerateDataKey " + key, "kms:Decrypt " + key,
+		"dynamodb:PutItem " + s.logicalID(a.Table) + ".Arn", "secretsmanager:GetSecretValue " + s.logicalID(a.Secret)}
 }
 
 // approvalURLPermissions counts the function URL's resource-policy
@@ -46,6 +54,42 @@ func approvalURLPermissions(s *synthed) float64 {
 		return 0
 	}
 	return 2
+}
+
+// approvalResourceCounts are the resources approval=on adds, by type: the
+// callback function (its role, default policy and log group), its SendTask
+// policy, its URL and the URL's permissions, the approvals table, the
+// signing secret, the approvers' topic with its policy, and a subscription
+// when approverEmail is set.
+func approvalResourceCounts(s *synthed) map[string]float64 {
+	a := s.cs.Approval
+	if a == nil {
+		return nil
+	}
+	subscriptions := 0.0
+	if a.Settings.ApproverEmail != "" {
+		subscriptions = 1
+	}
+	return map[string]float64{
+		"AWS::Lambda::Function": 1, "AWS::IAM::Role": 1, "AWS::IAM::Policy": 2, "AWS::Logs::LogGroup": 1,
+		"AWS::DynamoDB::Table": 1, "AWS::SecretsManager::Secret": 1, "AWS::Lambda::Url": 1,
+		"AWS::Lambda::Permission": approvalURLPermissions(s),
+		"AWS::SNS::Topic":         1, "AWS::SNS::TopicPolicy": 1, "AWS::SNS::Subscription": subscriptions,
+	}
+}
+
+// isApprovalPublishGuard reports whether st is the approvers' topic's Deny:
+// sns:Publish by anyone but request-approval's role (TestNoWildcardActions
+// allows it next to the TLS-only guards).
+func isApprovalPublishGuard(s *synthed, st map[string]any) bool {
+	a := s.cs.Approval
+	if a == nil || st["Effect"] != "Deny" || st["Action"] != "sns:Publish" || ref(st["Resource"]) != s.logicalID(a.Topic) {
+		return false
+	}
+	b, _ := json.Marshal(st["Condition"])
+	want, _ := json.Marshal(map[string]any{"ArnNotEquals": map[string]any{
+		"aws:PrincipalArn": map[string]any{"Fn::GetAtt": []any{s.logicalID(s.cs.Roles["request-approval"]), "Arn"}}}})
+	return string(b) == string(want)
 }
 
 // urlID is the logical id of the function URL.
@@ -90,7 +134,9 @@ func TestApprovalOffAddsNothing(t *testing.T) {
 	}
 	for _, r := range s.typed("AWS::IAM::Policy") {
 		b, _ := json.Marshal(r)
-		for _, a := range []string{"states:SendTask", "secretsmanager:", "dynamodb:GetItem", "dynamodb:UpdateItem"} {
+		// (dynamodb:GetItem and UpdateItem are the judgement steps' too:
+		// the request-approval role is checked below.)
+		for _, a := range []string{"states:SendTask", "secretsmanager:", "ApprovalsTable"} {
 			if strings.Contains(string(b), a) {
 				t.Errorf("a policy allows %s with approval off: %s", a, b)
 			}
@@ -100,6 +146,20 @@ func TestApprovalOffAddsNothing(t *testing.T) {
 	b, _ := json.Marshal((*outputs)["Outputs"])
 	if strings.Contains(string(b), "Approval") {
 		t.Errorf("approval outputs with approval off: %s", b)
+	}
+	if n := len(s.typed("AWS::SNS::Topic")); n != 1 {
+		t.Errorf("%d topics with approval off, want the report topic only", n)
+	}
+	// request-approval is deployed (the workflow names it) but may do
+	// nothing: it is never invoked.
+	ra := s.cs.Functions["request-approval"]
+	if env := props(s.res[s.logicalID(ra)])["Environment"]; env != nil {
+		t.Errorf("request-approval environment with approval off: %v", env)
+	}
+	for _, line := range s.grantsOf(s.logicalID(s.cs.Roles["request-approval"])) {
+		if !strings.Contains(line, " logs:") && !strings.Contains(line, " xray:") {
+			t.Errorf("request-approval may %s with approval off", line)
+		}
 	}
 }
 
@@ -359,5 +419,191 @@ func TestFindCycle(t *testing.T) {
 				t.Errorf("findCycle = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// Approval requests go to the approvers' topic only: a topic of its own,
+// encrypted, TLS-only, that only request-approval may publish to (a Deny in
+// the topic's policy binds the whole account), and request-approval may
+// publish nowhere else.
+func TestApprovalRequestsGoOnlyToTheApproversTopic(t *testing.T) {
+	s := configured(t)
+	a := s.cs.Approval
+	topic, reports := s.logicalID(a.Topic), s.logicalID(s.cs.Topic)
+	tp := props(s.res[topic])
+	if getAtt(tp["KmsMasterKeyId"]) != s.logicalID(s.cs.TopicKey)+".Arn" {
+		t.Errorf("approvers' topic encryption = %v", tp["KmsMasterKeyId"])
+	}
+	var policy map[string]any
+	for _, r := range s.typed("AWS::SNS::TopicPolicy") {
+		if topics := list(props(r)["Topics"]); len(topics) == 1 && ref(topics[0]) == topic {
+			policy = props(r)["PolicyDocument"].(map[string]any)
+		}
+	}
+	if policy == nil {
+		t.Fatal("the approvers' topic has no policy")
+	}
+	tls, guard := false, false
+	for _, st := range list(policy["Statement"]) {
+		st := st.(map[string]any)
+		b, _ := json.Marshal(st["Condition"])
+		switch {
+		case st["Effect"] == "Deny" && string(b) == `{"Bool":{"aws:SecureTransport":"false"}}`:
+			tls = true
+		case isApprovalPublishGuard(s, st):
+			guard = true
+			if !reflect.DeepEqual(st["Principal"], map[string]any{"AWS": "*"}) {
+				t.Errorf("the guard binds %v, want every principal", st["Principal"])
+			}
+		default:
+			t.Errorf("unexpected statement on the approvers' topic: %v", st)
+		}
+	}
+	if !tls || !guard {
+		t.Errorf("approvers' topic policy: TLS-only %t, only request-approval publishes %t", tls, guard)
+	}
+
+	// Who may publish where: request-approval to the approvers' topic only;
+	// nobody else to it.
+	requestRole := s.logicalID(s.cs.Roles["request-approval"])
+	for id, r := range s.typed("AWS::IAM::Role") {
+		for _, line := range s.grantsOf(id) {
+			if !strings.Contains(line, "sns:Publish") {
+				continue
+			}
+			switch {
+			case id == requestRole && line != "Allow sns:Publish "+topic:
+				t.Errorf("request-approval may %s", line)
+			case id != requestRole && strings.HasSuffix(line, " "+topic):
+				t.Errorf("role %s may publish approval requests: %s (%v)", id, line, props(r)["Description"])
+			}
+		}
+	}
+	env := props(s.res[s.logicalID(s.cs.Functions["request-approval"])])["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if ref(env["APPROVAL_TOPIC_ARN"]) != topic || env["TOPIC_ARN"] != nil {
+		t.Errorf("request-approval environment = %v, want APPROVAL_TOPIC_ARN and no report topic", env)
+	}
+	for _, r := range s.typed("AWS::SNS::Subscription") {
+		if ref(props(r)["TopicArn"]) == topic {
+			t.Errorf("a subscription to the approvers' topic without approverEmail: %v", props(r))
+		}
+		if props(r)["Endpoint"] == s.cs.Settings.NotificationEmail && ref(props(r)["TopicArn"]) != reports {
+			t.Errorf("notificationEmail is subscribed to %v", props(r)["TopicArn"])
+		}
+	}
+	out, _ := (*s.template.ToJSON())["Outputs"].(map[string]any)
+	if o, _ := out["ApprovalTopicArn"].(map[string]any); ref(o["Value"]) != topic {
+		t.Errorf("output ApprovalTopicArn = %v", o)
+	}
+}
+
+// The issue's "done when": the template reserves concurrency for the
+// callback, so that a flood on its public URL gets 429 instead of the
+// account's concurrency.
+func TestApprovalCallbackHasReservedConcurrency(t *testing.T) {
+	s := configured(t)
+	fn := props(s.res[s.logicalID(s.cs.Approval.Callback)])
+	if fn["ReservedConcurrentExecutions"] != float64(DefaultApprovalCallbackConcurrency) {
+		t.Errorf("callback ReservedConcurrentExecutions = %v, want %d", fn["ReservedConcurrentExecutions"], DefaultApprovalCallbackConcurrency)
+	}
+	for name, f := range s.cs.Functions {
+		if r := props(s.res[s.logicalID(f)])["ReservedConcurrentExecutions"]; r != nil {
+			t.Errorf("%s reserves %v: only the public endpoint needs a cap", name, r)
+		}
+	}
+}
+
+func TestParseApprovalSettings(t *testing.T) {
+	tests := []struct {
+		name string
+		ctx  map[string]any
+		want ApprovalSettings
+		err  string
+	}{
+		{"defaults", map[string]any{}, ApprovalSettings{CallbackConcurrency: DefaultApprovalCallbackConcurrency}, ""},
+		{"an approvers' address and a concurrency from -c", map[string]any{"approverEmail": " approvers@example.com ", "approvalCallbackConcurrency": "3"},
+			ApprovalSettings{ApproverEmail: "approvers@example.com", CallbackConcurrency: 3}, ""},
+		{"a concurrency from cdk.json", map[string]any{"approvalCallbackConcurrency": float64(10)},
+			ApprovalSettings{CallbackConcurrency: 10}, ""},
+		{"an address with a display name", map[string]any{"approverEmail": "Approvers <approvers@example.com>"}, ApprovalSettings{}, `"approverEmail"`},
+		{"not an address", map[string]any{"approverEmail": "approvers"}, ApprovalSettings{}, `"approverEmail"`},
+		{"a concurrency of 0 would turn the endpoint off", map[string]any{"approvalCallbackConcurrency": "0"}, ApprovalSettings{}, `"approvalCallbackConcurrency"`},
+		{"a concurrency above the cap", map[string]any{"approvalCallbackConcurrency": "101"}, ApprovalSettings{}, "outside 1..100"},
+		{"a concurrency that is not a number", map[string]any{"approvalCallbackConcurrency": "five"}, ApprovalSettings{}, "whole number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseApprovalSettings(func(k string) any { return tt.ctx[k] })
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("= %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// The approval settings reach the template, and a bad one fails the synth
+// (an error annotation: `cdk synth` and `cdk deploy` stop on it).
+func TestApprovalSettingsInTheTemplate(t *testing.T) {
+	s, err := synth(map[string]any{"mode": "enforce", "approval": "on", "approverEmail": "approvers@example.com",
+		"notificationEmail": "secops@example.com", "approvalCallbackConcurrency": "3"}, "123456789012", "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.cs.Approval
+	assert(t, "approvers' subscription", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), &map[string]any{
+			"Protocol": "email", "Endpoint": "approvers@example.com", "TopicArn": map[string]any{"Ref": s.logicalID(a.Topic)},
+		})
+	})
+	assert(t, "reports' subscription", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), &map[string]any{
+			"Protocol": "email", "Endpoint": "secops@example.com", "TopicArn": map[string]any{"Ref": s.logicalID(s.cs.Topic)},
+		})
+	})
+	if n := len(s.typed("AWS::SNS::Subscription")); n != 2 {
+		t.Errorf("%d subscriptions, want the reports' and the approvers'", n)
+	}
+	if r := props(s.res[s.logicalID(a.Callback)])["ReservedConcurrentExecutions"]; r != float64(3) {
+		t.Errorf("ReservedConcurrentExecutions = %v, want 3", r)
+	}
+	if errs := *assertions.Annotations_FromStack(s.cs.Stack).FindError(jsii.String("*"), assertions.Match_AnyValue()); len(errs) != 0 {
+		t.Errorf("errors: %v", errs)
+	}
+
+	bad, err := synth(map[string]any{"approval": "off", "approverEmail": "approvers", "approvalCallbackConcurrency": "0"}, "123456789012", "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := *assertions.Annotations_FromStack(bad.cs.Stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("approverEmail")))
+	if len(errs) != 1 {
+		t.Fatalf("want one error naming the bad approval settings, got %d", len(errs))
+	}
+	b, _ := json.Marshal(errs[0])
+	if !strings.Contains(string(b), "approvalCallbackConcurrency") {
+		t.Errorf("the error does not name approvalCallbackConcurrency: %s", b)
+	}
+}
+
+// approval=on adds exactly approvalResourceCounts: the configured stack
+// (approval on) against the default one (off), for every type it names.
+func TestApprovalAddsExactlyItsResources(t *testing.T) {
+	on, off := configured(t), defaults(t)
+	if approvalResourceCounts(off) != nil {
+		t.Fatal("approval off counts resources")
+	}
+	for typ, more := range approvalResourceCounts(on) {
+		diff := float64(len(on.typed(typ)) - len(off.typed(typ)))
+		if typ == "AWS::SNS::Subscription" && on.cs.Settings.NotificationEmail != "" && off.cs.Settings.NotificationEmail == "" {
+			diff-- // the report topic's, not approval's
+		}
+		if diff != more {
+			t.Errorf("%s: approval on adds %v, want %v", typ, diff, more)
+		}
 	}
 }

@@ -34,12 +34,15 @@ const (
 	awsStepTimeout  = 30
 )
 
-// lambdaSpecs are the workflow's functions, in the order of the workflow.
+// lambdaSpecs are the state machines' functions: the triage's, then the
+// workflow's in order (statemachine.Functions).
 // request-approval is deployed even with approval off (the ASL names it;
 // it is never invoked then). The approval callback endpoint of issue 6 is
 // not a workflow state and is added by approvalSeam.
 var lambdaSpecs = []lambdaSpec{
-	{Name: "record-task", ID: "RecordTask", Description: "Claims the task's ARN in the idempotency table (first event wins).",
+	{Name: "record-task", ID: "RecordTask", Description: "Triage: validates the event and claims the task in the idempotency table (first event wins).",
+		MemoryMB: awsStepMemoryMB, TimeoutSeconds: awsStepTimeout},
+	{Name: "look-up-judgement", ID: "LookUpJudgement", Description: "Triage: computes the task's judgement key and looks up what is known under it.",
 		MemoryMB: awsStepMemoryMB, TimeoutSeconds: awsStepTimeout},
 	{Name: "load-policy", ID: "LoadPolicy", Description: "Reads the Rego policy bundle from Parameter Store.",
 		MemoryMB: awsStepMemoryMB, TimeoutSeconds: awsStepTimeout},
@@ -53,6 +56,8 @@ var lambdaSpecs = []lambdaSpec{
 	// a pathological policy.
 	{Name: "evaluate", ID: "Evaluate", Description: "Evaluates the task against the Rego policy with OPA.",
 		MemoryMB: 1024, TimeoutSeconds: 30},
+	{Name: "record-judgement", ID: "RecordJudgement", Description: "Stores the judgement under its key and decides what the reports do for the revision.",
+		MemoryMB: awsStepMemoryMB, TimeoutSeconds: awsStepTimeout},
 	{Name: "request-approval", ID: "RequestApproval", Description: "Publishes an approval request and hands the task token over (approval on only).",
 		MemoryMB: awsStepMemoryMB, TimeoutSeconds: awsStepTimeout},
 	{Name: "scale-service", ID: "ScaleService", Description: "Scales the task's service to zero (remediation).",
@@ -60,6 +65,8 @@ var lambdaSpecs = []lambdaSpec{
 	{Name: "stop-task", ID: "StopTask", Description: "Stops the task (remediation).",
 		MemoryMB: awsStepMemoryMB, TimeoutSeconds: awsStepTimeout},
 	{Name: "deregister-task-definition", ID: "DeregisterTaskDefinition", Description: "Deregisters the task definition (remediation).",
+		MemoryMB: awsStepMemoryMB, TimeoutSeconds: awsStepTimeout},
+	{Name: "count-incident", ID: "CountIncident", Description: "Counts the remediated task in its remediation incident.",
 		MemoryMB: awsStepMemoryMB, TimeoutSeconds: awsStepTimeout},
 	{Name: "notify", ID: "Notify", Description: "Publishes the compliance report to the SNS topic.",
 		MemoryMB: awsStepMemoryMB, TimeoutSeconds: awsStepTimeout},

@@ -66,6 +66,7 @@ func run() error {
 		AssetRoot:  assetRoot,
 		Policy:     policyFS(),
 		Definition: statemachine.Definition,
+		Triage:     statemachine.Triage,
 	}); err != nil {
 		return err
 	}

@@ -58,6 +58,20 @@ func suppressStateMachineWildcards(sm awsstepfunctions.StateMachine) {
 			"(tracing). Its only other permission is lambda:InvokeFunction on the stack's own functions")
 }
 
+// suppressErrorLevelLogging: SF1 wants every state machine to log ALL
+// events. These log ERROR events without execution data on purpose: ALL
+// with data would copy task definitions' environment values, task
+// overrides and approval task tokens into CloudWatch Logs. Each
+// execution's full history stays in Step Functions (the console, or
+// GetExecutionHistory), and the alarms report failures.
+func suppressErrorLevelLogging(sm awsstepfunctions.StateMachine) {
+	cdknag.NagSuppressions_AddResourceSuppressions(sm, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SF1"),
+		Reason: jsii.String("logs ERROR events without execution data on purpose: ALL events with data would copy task definitions' environment values, " +
+			"task overrides and approval task tokens into CloudWatch Logs; each execution's history stays in Step Functions, and CloudWatch alarms report failed, timed-out and aborted executions"),
+	}}, jsii.Bool(false))
+}
+
 func suppressIAM5(construct any, appliesTo []string, reason string) {
 	list := make([]any, len(appliesTo))
 	for i, a := range appliesTo {

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
+	"strings"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
 )
@@ -36,7 +38,33 @@ func PolicyFiles(fsys fs.FS, s Settings) (map[string]string, error) {
 	if err := bundle.Validate(files); err != nil {
 		return nil, err
 	}
+	if err := noDynamicReferences(files); err != nil {
+		return nil, err
+	}
 	return files, nil
+}
+
+// dynamicReference starts what CloudFormation reads, anywhere in a template
+// string, as a dynamic reference ({{resolve:ssm:NAME}}, …): resolved at
+// deploy time, with no way to escape it. A parameter value holding one
+// would fail the deploy ("Incorrect format…") or, well-formed, deploy
+// another parameter's or a secret's value instead of the file.
+const dynamicReference = "{{resolve:"
+
+// noDynamicReferences refuses bundle files that CloudFormation would not
+// deploy as written, naming the file and line.
+func noDynamicReferences(files map[string]string) error {
+	var errs []error
+	for _, name := range sortedFiles(files) {
+		for i, line := range strings.Split(files[name], "\n") {
+			if strings.Contains(line, dynamicReference) {
+				errs = append(errs, fmt.Errorf("policy bundle %s line %d holds %q, which CloudFormation reads as a dynamic reference "+
+					"and resolves at deploy time (there is no escape): write it without the braces, e.g. \"dynamic references (resolve:ssm:…)\"",
+					name, i+1, dynamicReference))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // withRegistries returns data.json with ecs.config.registries set, every

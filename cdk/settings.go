@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/policy/builtins/registry"
 )
 
 // Context keys: `cdk synth -c KEY=VALUE`, or "context" in cdk.json.
@@ -25,6 +26,9 @@ const (
 	ctxExcludedClusters       = "excludedClusters"
 	ctxLogRetentionDays       = "logRetentionDays"
 	ctxPolicyPath             = "policyPath"
+	ctxExcludedServices       = "excludedServices"
+	ctxJudgementTTLHours      = "judgementTtlHours"
+	ctxRegistrationRule       = "judgeRegistrations"
 )
 
 // Settings are the deployment's choices, read from the CDK context.
@@ -49,6 +53,18 @@ type Settings struct {
 	LogRetentionDays int
 	// PolicyPath is the Parameter Store path of the policy bundle.
 	PolicyPath string
+	// ExcludedServices are CLUSTER/SERVICE names whose task definitions the
+	// remediation never deregisters (deregister-task-definition's
+	// EXCLUDED_SERVICES). Their tasks are judged, reported and remediated
+	// like any other; only the revision they run stays registered.
+	ExcludedServices []string
+	// JudgementTTLHours is how long a judgement holds (exemptions that
+	// expire earlier bound it).
+	JudgementTTLHours int
+	// JudgeRegistrations is "on" (default) or "off": whether the rule on
+	// CloudTrail's RegisterTaskDefinition judges new revisions before any
+	// task runs them.
+	JudgeRegistrations string
 }
 
 // DefaultSettings are what a deploy without any context gets: audit mode, so
@@ -60,12 +76,16 @@ func DefaultSettings() Settings {
 		ApprovalTimeoutSeconds: 86400,
 		LogRetentionDays:       30,
 		PolicyPath:             bundle.DefaultPath,
+		JudgementTTLHours:      720,
+		JudgeRegistrations:     "on",
 	}
 }
 
-// MaxApprovalTimeoutSeconds is the longest a Standard workflow can wait for a
-// task token (one year, the execution's own limit).
-const MaxApprovalTimeoutSeconds = 365 * 24 * 3600
+// MaxApprovalTimeoutSeconds is the longest the workflow waits for an
+// approval: 30 days, so that the wait always ends before the workflow's own
+// TimeoutSeconds (35 days, statemachine/workflow.asl.json) and the timeout
+// is reported, never cut off.
+const MaxApprovalTimeoutSeconds = 30 * 24 * 3600
 
 // MinApprovalTimeoutSeconds leaves a person at least a minute to answer.
 const MinApprovalTimeoutSeconds = 60
@@ -74,9 +94,6 @@ const MinApprovalTimeoutSeconds = 60
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 var (
-	// registryPattern: a registry host (optionally :port) and optionally a
-	// repository prefix, as they appear at the start of an image reference.
-	registryPattern = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
 	// clusterNamePattern: ECS cluster names.
 	clusterNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
 	// policyPathSegment: one level of a Parameter Store path.
@@ -125,6 +142,9 @@ func ParseSettings(get func(key string) any) (Settings, error) {
 	list(ctxExcludedClusters, &s.ExcludedClusters)
 	num(ctxLogRetentionDays, &s.LogRetentionDays)
 	str(ctxPolicyPath, &s.PolicyPath, false)
+	list(ctxExcludedServices, &s.ExcludedServices)
+	num(ctxJudgementTTLHours, &s.JudgementTTLHours)
+	str(ctxRegistrationRule, &s.JudgeRegistrations, true)
 	if len(errs) > 0 {
 		return Settings{}, fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))
 	}
@@ -147,14 +167,17 @@ func (s Settings) Validate() error {
 		bad(ctxApproval, "%q is neither off nor on", s.Approval)
 	}
 	if v := s.ApprovalTimeoutSeconds; v < MinApprovalTimeoutSeconds || v > MaxApprovalTimeoutSeconds {
-		bad(ctxApprovalTimeoutSeconds, "%d is outside %d..%d seconds (one minute to one year)", v, MinApprovalTimeoutSeconds, MaxApprovalTimeoutSeconds)
+		bad(ctxApprovalTimeoutSeconds, "%d is outside %d..%d seconds (one minute to 30 days)", v, MinApprovalTimeoutSeconds, MaxApprovalTimeoutSeconds)
 	}
 	for _, r := range s.ApprovedRegistries {
-		switch {
+		// The policy's own parser (image.registry): what it accepts — every
+		// host form of an image reference, IPv6 literals and ports included
+		// — the setting accepts, and nothing the bundle would then refuse.
+		switch e := registry.ParseEntry(r); {
 		case strings.Contains(r, "://"):
 			bad(ctxApprovedRegistries, "%q: give the registry as it starts an image reference, without a scheme (e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com)", r)
-		case !registryPattern.MatchString(r):
-			bad(ctxApprovedRegistries, "%q is not a registry host (with optional :port and /repository prefix)", r)
+		case !e.Valid:
+			bad(ctxApprovedRegistries, "%q is not a registry host (with optional :port and /repository prefix): %s", r, e.Error)
 		}
 	}
 	if v := s.NotificationEmail; v != "" {
@@ -176,6 +199,18 @@ func (s Settings) Validate() error {
 	}
 	if err := validatePolicyPath(s.PolicyPath); err != nil {
 		bad(ctxPolicyPath, "%v", err)
+	}
+	for _, svc := range s.ExcludedServices {
+		cluster, name, ok := strings.Cut(svc, "/")
+		if !ok || !clusterNamePattern.MatchString(cluster) || !clusterNamePattern.MatchString(name) {
+			bad(ctxExcludedServices, "%q is not CLUSTER/SERVICE (names of letters, digits, - and _)", svc)
+		}
+	}
+	if v := s.JudgementTTLHours; v < 1 || v > 8760 {
+		bad(ctxJudgementTTLHours, "%d is outside 1..8760 hours", v)
+	}
+	if s.JudgeRegistrations != "on" && s.JudgeRegistrations != "off" {
+		bad(ctxRegistrationRule, "%q is neither on nor off", s.JudgeRegistrations)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))

@@ -37,6 +37,14 @@ func TestParseSettings(t *testing.T) {
 		{"log retention", map[string]any{"logRetentionDays": "365"}, func(s *Settings) { s.LogRetentionDays = 365 }},
 		{"policy path", map[string]any{"policyPath": "/platform/ecs-policy"}, func(s *Settings) { s.PolicyPath = "/platform/ecs-policy" }},
 		{"empty strings keep defaults", map[string]any{"mode": "", "policyPath": " ", "logRetentionDays": ""}, func(*Settings) {}},
+		{"approval timeout of 30 days, the longest", map[string]any{"approvalTimeoutSeconds": "2592000"}, func(s *Settings) { s.ApprovalTimeoutSeconds = 2592000 }},
+		{"excluded services as CLUSTER/SERVICE, trimmed and deduplicated", map[string]any{"excludedServices": "prod/legacy-billing, prod/batch,prod/legacy-billing"},
+			func(s *Settings) { s.ExcludedServices = []string{"prod/legacy-billing", "prod/batch"} }},
+		{"excluded services as a cdk.json list", map[string]any{"excludedServices": []any{"prod/web"}},
+			func(s *Settings) { s.ExcludedServices = []string{"prod/web"} }},
+		{"judgement TTL from -c", map[string]any{"judgementTtlHours": "24"}, func(s *Settings) { s.JudgementTTLHours = 24 }},
+		{"judgement TTL from cdk.json, a year", map[string]any{"judgementTtlHours": float64(8760)}, func(s *Settings) { s.JudgementTTLHours = 8760 }},
+		{"registrations off (any case)", map[string]any{"judgeRegistrations": "OFF"}, func(s *Settings) { s.JudgeRegistrations = "off" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,7 +64,8 @@ func TestParseSettings(t *testing.T) {
 func TestDefaultSettings(t *testing.T) {
 	s := DefaultSettings()
 	if s.Mode != "audit" || s.Approval != "off" || s.ApprovalTimeoutSeconds != 86400 || s.LogRetentionDays != 30 ||
-		s.PolicyPath != "/ecs-compliance/policy" || s.NotificationEmail != "" || s.ApprovedRegistries != nil || s.ExcludedClusters != nil {
+		s.PolicyPath != "/ecs-compliance/policy" || s.NotificationEmail != "" || s.ApprovedRegistries != nil || s.ExcludedClusters != nil ||
+		s.ExcludedServices != nil || s.JudgementTTLHours != 720 || s.JudgeRegistrations != "on" {
 		t.Errorf("defaults changed: %+v (update the README's settings table too)", s)
 	}
 }
@@ -71,8 +80,16 @@ func TestParseSettingsRejects(t *testing.T) {
 		{"approval yes", map[string]any{"approval": "yes"}, []string{`"approval"`, "neither off nor on"}},
 		{"approval timeout not a number", map[string]any{"approvalTimeoutSeconds": "1d"}, []string{`"approvalTimeoutSeconds"`, "whole number"}},
 		{"approval timeout fractional", map[string]any{"approvalTimeoutSeconds": 1.5}, []string{`"approvalTimeoutSeconds"`, "whole number"}},
-		{"approval timeout too short", map[string]any{"approvalTimeoutSeconds": "10"}, []string{`"approvalTimeoutSeconds"`, "outside 60..31536000"}},
-		{"approval timeout over a year", map[string]any{"approvalTimeoutSeconds": float64(40000000)}, []string{"outside"}},
+		{"approval timeout too short", map[string]any{"approvalTimeoutSeconds": "10"}, []string{`"approvalTimeoutSeconds"`, "outside 60..2592000"}},
+		{"approval timeout over 30 days, which the workflow's own 35-day limit would cut off", map[string]any{"approvalTimeoutSeconds": float64(2592001)},
+			[]string{`"approvalTimeoutSeconds"`, "outside", "30 days"}},
+		{"excluded service without its cluster", map[string]any{"excludedServices": "web"}, []string{`"excludedServices"`, "not CLUSTER/SERVICE"}},
+		{"excluded service given as an ARN", map[string]any{"excludedServices": "arn:aws:ecs:us-east-1:123456789012:service/prod/web"}, []string{`"excludedServices"`, "not CLUSTER/SERVICE"}},
+		{"excluded service with a third level", map[string]any{"excludedServices": "prod/web/x"}, []string{`"excludedServices"`}},
+		{"judgement TTL of zero", map[string]any{"judgementTtlHours": "0"}, []string{`"judgementTtlHours"`, "outside 1..8760"}},
+		{"judgement TTL over a year", map[string]any{"judgementTtlHours": float64(8761)}, []string{`"judgementTtlHours"`, "outside 1..8760"}},
+		{"judgement TTL not a number", map[string]any{"judgementTtlHours": "1d"}, []string{`"judgementTtlHours"`, "whole number"}},
+		{"registrations yes", map[string]any{"judgeRegistrations": "yes"}, []string{`"judgeRegistrations"`, "neither on nor off"}},
 		{"registry with a scheme", map[string]any{"approvedRegistries": "https://ghcr.io"}, []string{`"approvedRegistries"`, "without a scheme"}},
 		{"registry with a space", map[string]any{"approvedRegistries": []any{"ghcr .io"}}, []string{"not a registry host"}},
 		{"registry list with a number", map[string]any{"approvedRegistries": []any{"ghcr.io", 5.0}}, []string{"list of strings"}},
@@ -175,6 +192,16 @@ func TestPolicyFiles(t *testing.T) {
 			"data.json": {Data: []byte(`{`)}, "m.rego": {Data: []byte("package m\n")},
 		}, []string{"ghcr.io"}, nil, "policy bundle data.json"},
 		{"a bundle without modules is an error", fstest.MapFS{"data.json": {Data: []byte(`{}`)}}, nil, nil, "no .rego module"},
+		{"a CloudFormation dynamic reference, which the deploy would resolve, is an error naming the file and line", fstest.MapFS{
+			"m.rego": {Data: []byte("package m\n\n# ignore {{resolve:ssm:/x}} values\n")},
+		}, nil, nil, `policy bundle m.rego line 3 holds "{{resolve:"`},
+		{"a test file is not deployed, so it may hold one", fstest.MapFS{
+			"m.rego": {Data: []byte("package m\n")}, "m_test.rego": {Data: []byte("package m_test\n\n# {{resolve:ssm:/x}}\n")},
+		}, nil, func(t *testing.T, files map[string]string) {
+			if len(files) != 1 {
+				t.Errorf("files = %v", files)
+			}
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

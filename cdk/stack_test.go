@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -24,14 +25,20 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/statemachine"
 )
 
-// The CDK tests synthesize two stacks once each (jsii starts a Node process
-// and a synth takes seconds) and share them: "default" with no context, as
-// a first deploy, and "configured" with every setting given.
+// The CDK tests synthesize three stacks once each (jsii starts a Node
+// process and a synth takes seconds) and share them: "default" with no
+// context, as a first deploy; "configured" with every setting given
+// (enforce, approval, e-mail, excluded clusters and services); and
+// "registrations off", with the shipped policy bundle and the
+// RegisterTaskDefinition rule turned off. cfnlint_test.go lints all three.
 
 var testAssetRoot string
 
-// testASL is statemachine/workflow.asl.json.
-var testASL = statemachine.Definition
+// testASL is statemachine/workflow.asl.json, testTriage triage.asl.json.
+var (
+	testASL    = statemachine.Definition
+	testTriage = statemachine.Triage
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
@@ -107,9 +114,9 @@ func (s *synthed) logicalID(c constructs.IConstruct) string {
 }
 
 var (
-	defaultOnce, configuredOnce sync.Once
-	defaultStack, configStack   *synthed
-	defaultErr, configErr       error
+	defaultOnce, configuredOnce, registrationsOffOnce sync.Once
+	defaultStack, configStack, registrationsOffStack  *synthed
+	defaultErr, configErr, registrationsOffErr        error
 )
 
 var configuredContext = map[string]any{
@@ -119,6 +126,8 @@ var configuredContext = map[string]any{
 	"approvedRegistries":     []any{"ghcr.io/acme", "111122223333.dkr.ecr.eu-west-1.amazonaws.com"},
 	"notificationEmail":      "secops@example.com",
 	"excludedClusters":       "sandbox,arn:aws:ecs:eu-west-1:111122223333:cluster/ci",
+	"excludedServices":       "prod/legacy-billing,prod/batch",
+	"judgementTtlHours":      float64(48),
 	"logRetentionDays":       float64(90),
 	"policyPath":             "/platform/ecs-policy",
 }
@@ -127,6 +136,11 @@ var configuredContext = map[string]any{
 var outdirs []string
 
 func synth(ctx map[string]any, account, region string) (*synthed, error) {
+	return synthWith(ctx, account, region, testPolicy)
+}
+
+// synthWith synthesizes the stack with a policy bundle of its own.
+func synthWith(ctx map[string]any, account, region string, policy fs.FS) (*synthed, error) {
 	outdir, err := os.MkdirTemp("", "ecs-compliance-cdk-out-")
 	if err != nil {
 		return nil, err
@@ -142,13 +156,14 @@ func synth(ctx map[string]any, account, region string) (*synthed, error) {
 		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}},
 		Settings:   settings,
 		AssetRoot:  testAssetRoot,
-		Policy:     testPolicy,
+		Policy:     policy,
 		Definition: testASL,
+		Triage:     testTriage,
 	})
 	if err != nil {
 		return nil, err
 	}
-	files, err := PolicyFiles(testPolicy, settings)
+	files, err := PolicyFiles(policy, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -185,10 +200,34 @@ func configured(t *testing.T) *synthed {
 	return configStack
 }
 
-// both runs f on both stacks as subtests.
+// registrationsOff is judgeRegistrations=off with the shipped policy bundle
+// (policies/), in another account and region. While the shipped bundle
+// cannot be deployed, its tests are skipped and
+// TestShippedPolicyBundleDeploys says why.
+func registrationsOff(t *testing.T) *synthed {
+	t.Helper()
+	if _, err := PolicyFiles(policyFS(), DefaultSettings()); err != nil {
+		t.Skipf("the shipped policy bundle does not deploy (see TestShippedPolicyBundleDeploys): %v", err)
+	}
+	registrationsOffOnce.Do(func() {
+		registrationsOffStack, registrationsOffErr = synthWith(map[string]any{"judgeRegistrations": "off"}, "444455556666", "eu-central-1", policyFS())
+	})
+	if registrationsOffErr != nil {
+		t.Fatalf("synth: %v", registrationsOffErr)
+	}
+	return registrationsOffStack
+}
+
+// both runs f on the default and the configured stack as subtests.
 func both(t *testing.T, f func(t *testing.T, s *synthed)) {
 	t.Run("default", func(t *testing.T) { f(t, defaults(t)) })
 	t.Run("configured", func(t *testing.T) { f(t, configured(t)) })
+}
+
+// all runs f on the three stacks as subtests.
+func all(t *testing.T, f func(t *testing.T, s *synthed)) {
+	both(t, f)
+	t.Run("registrations off", func(t *testing.T) { f(t, registrationsOff(t)) })
 }
 
 // assert turns a failed assertions-package check (a jsii panic) into a test
@@ -205,82 +244,148 @@ func assert(t *testing.T, what string, check func()) {
 
 func TestResourceCounts(t *testing.T) {
 	n := float64(len(lambdaSpecs))
-	both(t, func(t *testing.T, s *synthed) {
+	all(t, func(t *testing.T, s *synthed) {
 		subscriptions := 0.0
 		if s.cs.Settings.NotificationEmail != "" {
 			subscriptions = 1
 		}
-		// approval=on adds the callback function (its role, default policy
-		// and log group), its SendTask policy, its URL and the URL's
-		// permission, the approvals table and the signing secret.
-		approval := 0.0
-		if s.cs.Settings.Approval == "on" {
-			approval = 1
+		rules := 2.0 // tasks and registrations
+		if s.cs.Settings.JudgeRegistrations == "off" {
+			rules = 1
 		}
-		for typ, want := range map[string]float64{
-			"AWS::Lambda::Function":            n + approval,
-			"AWS::IAM::Role":                   n + 2 + approval, // + the state machine's and the rule target's
-			"AWS::IAM::Policy":                 n + 2 + 2*approval,
-			"AWS::Logs::LogGroup":              n + 1 + approval, // + the workflow's
-			"AWS::StepFunctions::StateMachine": 1,
-			"AWS::Events::Rule":                1,
+		want := map[string]float64{
+			"AWS::Lambda::Function":            n,
+			"AWS::IAM::Role":                   n + 3, // + the two state machines' and the rules' (one for both)
+			"AWS::IAM::Policy":                 n + 3,
+			"AWS::Logs::LogGroup":              n + 2, // + the two state machines'
+			"AWS::StepFunctions::StateMachine": 2,
+			"AWS::Events::Rule":                rules,
 			"AWS::SQS::Queue":                  1,
 			"AWS::SQS::QueuePolicy":            1,
 			"AWS::SNS::Topic":                  1,
 			"AWS::SNS::TopicPolicy":            1,
 			"AWS::SNS::Subscription":           subscriptions,
 			"AWS::KMS::Key":                    1,
-			"AWS::DynamoDB::Table":             1 + approval,
-			"AWS::SecretsManager::Secret":      approval,
-			"AWS::Lambda::Url":                 approval,
+			"AWS::DynamoDB::Table":             2, // idempotency, judgements
+			"AWS::SecretsManager::Secret":      0,
+			"AWS::Lambda::Url":                 0,
 			"AWS::SSM::Parameter":              float64(len(s.files)),
 			"AWS::IAM::ManagedPolicy":          0,
-			"AWS::Lambda::Permission":          approvalURLPermissions(s),
+			"AWS::Lambda::Permission":          0,
 			"Custom::LogRetention":             0,
-		} {
+			// Failed, timed-out and aborted executions of both state
+			// machines, the dead-letter queue, every function's errors.
+			"AWS::CloudWatch::Alarm": 3*2 + 1 + n,
+		}
+		// What approval=on adds (approval_test.go), and the callback's
+		// errors alarm (alarms.go).
+		for typ, more := range approvalResourceCounts(s) {
+			want[typ] += more
+		}
+		if s.cs.Approval != nil {
+			want["AWS::CloudWatch::Alarm"]++
+		}
+		total := 0.0
+		for typ, want := range want {
 			assert(t, typ, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(want)) })
+			total += want
+		}
+		if float64(len(s.res)) != total {
+			t.Errorf("%d resources, want %v: a resource of a type this test does not count", len(s.res), total)
 		}
 	})
 }
 
-func TestRuleCatchesTasksAboutToRun(t *testing.T) {
+func TestRulesCatchTasksAboutToRunAndNewRevisions(t *testing.T) {
+	tasks := func(excluded ...any) map[string]any {
+		detail := map[string]any{
+			"desiredStatus": []any{"RUNNING"},
+			"lastStatus":    []any{"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"},
+		}
+		if len(excluded) > 0 {
+			detail["clusterArn"] = []any{map[string]any{"anything-but": excluded}}
+		}
+		return map[string]any{"source": []any{"aws.ecs"}, "detail-type": []any{"ECS Task State Change"}, "detail": detail}
+	}
+	// A successful RegisterTaskDefinition only: a refused call (errorCode)
+	// registered nothing.
+	registrations := map[string]any{
+		"source":      []any{"aws.ecs"},
+		"detail-type": []any{"AWS API Call via CloudTrail"},
+		"detail": map[string]any{
+			"eventSource": []any{"ecs.amazonaws.com"},
+			"eventName":   []any{"RegisterTaskDefinition"},
+			"errorCode":   []any{map[string]any{"exists": false}},
+		},
+	}
 	tests := []struct {
-		name   string
-		stack  func(*testing.T) *synthed
-		detail map[string]any
+		name          string
+		stack         func(*testing.T) *synthed
+		tasks         map[string]any
+		registrations map[string]any // nil: no registration rule
 	}{
-		{"default: every cluster", defaults, map[string]any{
-			"desiredStatus": []any{"RUNNING"},
-			"lastStatus":    []any{"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"},
-		}},
-		{"configured: excluded clusters by ARN, names resolved in the stack's account and region", configured, map[string]any{
-			"desiredStatus": []any{"RUNNING"},
-			"lastStatus":    []any{"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"},
-			"clusterArn": []any{map[string]any{"anything-but": []any{
-				"arn:aws:ecs:eu-west-1:111122223333:cluster/ci",
-				"arn:aws:ecs:eu-west-1:111122223333:cluster/sandbox",
-			}}},
-		}},
+		{"default: every cluster, and every new revision", defaults, tasks(), registrations},
+		{"configured: excluded clusters by ARN, names resolved in the stack's account and region", configured, tasks(
+			"arn:aws:ecs:eu-west-1:111122223333:cluster/ci",
+			"arn:aws:ecs:eu-west-1:111122223333:cluster/sandbox",
+		), registrations},
+		{"judgeRegistrations=off: no registration rule", registrationsOff, tasks(), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := tt.stack(t)
-			sm, dlq := s.logicalID(s.cs.StateMachine), s.logicalID(s.cs.DeadLetters)
-			assert(t, "rule", func() {
-				s.template.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{
-					"State": "ENABLED",
-					"EventPattern": assertions.Match_ObjectEquals(&map[string]any{
-						"source":      []any{"aws.ecs"},
-						"detail-type": []any{"ECS Task State Change"},
-						"detail":      assertions.Match_ObjectEquals(&tt.detail),
-					}),
-					"Targets": []any{assertions.Match_ObjectLike(&map[string]any{
-						"Arn":              map[string]any{"Ref": sm},
-						"DeadLetterConfig": map[string]any{"Arn": map[string]any{"Fn::GetAtt": []any{dlq, "Arn"}}},
-						"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
-					})},
-				})
-			})
+			triage, dlq := s.logicalID(s.cs.Triage), s.logicalID(s.cs.DeadLetters)
+			rules := map[string]map[string]any{"tasks": tt.tasks}
+			ids := map[string]string{"tasks": s.logicalID(s.cs.Rule)}
+			if tt.registrations != nil {
+				if s.cs.RegistrationRule == nil {
+					t.Fatal("no registration rule")
+				}
+				rules["registrations"] = tt.registrations
+				ids["registrations"] = s.logicalID(s.cs.RegistrationRule)
+			} else if s.cs.RegistrationRule != nil {
+				t.Fatal("a registration rule with judgeRegistrations=off")
+			}
+			if len(s.typed("AWS::Events::Rule")) != len(rules) {
+				t.Fatalf("%d rules, want %d", len(s.typed("AWS::Events::Rule")), len(rules))
+			}
+			roles := map[string]bool{}
+			for name, pattern := range rules {
+				p := props(s.res[ids[name]])
+				if p["State"] != "ENABLED" || !reflect.DeepEqual(p["EventPattern"], pattern) {
+					t.Errorf("%s rule: state %v, pattern %v\nwant %v", name, p["State"], p["EventPattern"], pattern)
+				}
+				target := list(p["Targets"])
+				if len(target) != 1 {
+					t.Fatalf("%s rule has %d targets, want the triage only", name, len(target))
+				}
+				tg := target[0].(map[string]any)
+				// Both rules start the triage, never the workflow; what
+				// EventBridge cannot deliver in a day goes to the DLQ.
+				if ref(tg["Arn"]) != triage || getAtt(tg["DeadLetterConfig"].(map[string]any)["Arn"]) != dlq+".Arn" ||
+					!reflect.DeepEqual(tg["RetryPolicy"], map[string]any{"MaximumRetryAttempts": float64(185), "MaximumEventAgeInSeconds": float64(86400)}) {
+					t.Errorf("%s rule target = %v, want the triage with the dead-letter queue and a day of retries", name, tg)
+				}
+				roles[strings.TrimSuffix(getAtt(tg["RoleArn"]), ".Arn")] = true
+			}
+			// The rules' role may start the triage and nothing else.
+			for role := range roles {
+				if got, want := s.grantsOf(role), []string{"Allow states:StartExecution " + triage}; !reflect.DeepEqual(got, want) {
+					t.Errorf("rule role %s: %v, want %v", role, got, want)
+				}
+			}
+			// The deployed patterns are exactly the ones the local executor
+			// applies (EventPattern loses nothing on the way to CDK).
+			excluded, _ := s.cs.Settings.ClusterArns(s.env.Partition, s.env.Region, s.env.Account)
+			local := map[string]map[string]any{"tasks": statemachine.TaskEventPattern(excluded), "registrations": statemachine.RegistrationEventPattern()}
+			for name := range rules {
+				var want any
+				b, _ := json.Marshal(local[name])
+				_ = json.Unmarshal(b, &want)
+				if got := props(s.res[ids[name]])["EventPattern"]; !reflect.DeepEqual(got, want) {
+					t.Errorf("%s rule pattern %v, the local executor's %v", name, got, want)
+				}
+			}
 		})
 	}
 }
@@ -371,20 +476,17 @@ func TestFunctionEnvironment(t *testing.T) {
 	tests := []struct {
 		name  string
 		stack func(*testing.T) *synthed
-		want  func(s *synthed) map[string]map[string]any
+		want  envSettings
 	}{
-		{"default", defaults, func(s *synthed) map[string]map[string]any {
-			return envWant(s, "audit", "off", "86400", "/ecs-compliance/policy")
-		}},
-		{"configured", configured, func(s *synthed) map[string]map[string]any {
-			return envWant(s, "enforce", "on", "3600", "/platform/ecs-policy")
-		}},
+		{"default", defaults, envSettings{mode: "audit", approval: "off", timeout: "86400", path: "/ecs-compliance/policy", judgementTTL: "720"}},
+		{"configured", configured, envSettings{mode: "enforce", approval: "on", timeout: "3600", path: "/platform/ecs-policy", judgementTTL: "48"}},
+		{"registrations off", registrationsOff, envSettings{mode: "audit", approval: "off", timeout: "86400", path: "/ecs-compliance/policy", judgementTTL: "720"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := tt.stack(t)
 			fns := s.functionsByName(t)
-			want := tt.want(s)
+			want := envWant(s, tt.want)
 			for _, l := range lambdaSpecs {
 				var got map[string]any
 				if e, ok := props(fns[l.Name])["Environment"].(map[string]any); ok {
@@ -398,21 +500,64 @@ func TestFunctionEnvironment(t *testing.T) {
 	}
 }
 
-func envWant(s *synthed, mode, approval, timeout, path string) map[string]map[string]any {
+// envSettings are the settings that reach the functions' environments.
+type envSettings struct{ mode, approval, timeout, path, judgementTTL string }
+
+func envWant(s *synthed, e envSettings) map[string]map[string]any {
 	table := map[string]any{"Ref": s.logicalID(s.cs.Table)}
+	judgements := map[string]any{"Ref": s.logicalID(s.cs.Judgements)}
 	topic := map[string]any{"Ref": s.logicalID(s.cs.Topic)}
 	want := map[string]map[string]any{
-		"record-task":      {"TABLE_NAME": table, "CLAIM_TTL_HOURS": "168"},
-		"load-policy":      {"POLICY_PATH": path},
-		"evaluate":         {"MODE": mode, "APPROVAL": approval, "APPROVAL_TIMEOUT_SECONDS": timeout},
-		"notify":           {"TOPIC_ARN": topic},
-		"report-failure":   {"TOPIC_ARN": topic, "TABLE_NAME": table},
-		"request-approval": {"TOPIC_ARN": topic},
-	}
-	for k, v := range approvalEnvWant(s) {
-		want["request-approval"][k] = v
+		// Lambda sets AWS_REGION; the account is the stack's.
+		"record-task": {"TABLE_NAME": table, "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": s.env.Account},
+		"look-up-judgement": withWant(remediationEnvWant(s),
+			map[string]any{"POLICY_PATH": e.path, "JUDGEMENTS_TABLE": judgements, "MODE": e.mode, "APPROVAL": e.approval}),
+		"load-policy":              {"POLICY_PATH": e.path},
+		"describe-task-definition": nil,
+		"evaluate":                 {"MODE": e.mode, "APPROVAL": e.approval, "APPROVAL_TIMEOUT_SECONDS": e.timeout},
+		"record-judgement": {"JUDGEMENTS_TABLE": judgements, "MODE": e.mode, "APPROVAL": e.approval,
+			"JUDGEMENT_TTL_HOURS": e.judgementTTL},
+		"request-approval":           approvalEnvWant(s), // approval_test.go
+		"scale-service":              nil,
+		"stop-task":                  nil,
+		"deregister-task-definition": remediationEnvWant(s),
+		"count-incident":             {"JUDGEMENTS_TABLE": judgements},
+		"notify":                     {"TOPIC_ARN": topic},
+		"record-finding":             nil,
+		"report-failure":             {"TOPIC_ARN": topic, "TABLE_NAME": table, "JUDGEMENTS_TABLE": judgements},
 	}
 	return want
+}
+
+// remediationEnvWant is deregister-task-definition's environment: the
+// excluded clusters (ARNs) and services (CLUSTER/SERVICE) it must not
+// deregister a task definition from under.
+// withWant is a with b's entries added (a may be nil).
+func withWant(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// remediationEnvWant is the exclusions' environment (look-up-judgement and
+// deregister-task-definition).
+func remediationEnvWant(s *synthed) map[string]any {
+	env := map[string]any{}
+	if clusters, _ := s.cs.Settings.ClusterArns(s.env.Partition, s.env.Region, s.env.Account); len(clusters) > 0 {
+		env["EXCLUDED_CLUSTERS"] = strings.Join(clusters, ",")
+	}
+	if services := s.cs.Settings.ExcludedServices; len(services) > 0 {
+		env["EXCLUDED_SERVICES"] = strings.Join(services, ",")
+	}
+	if len(env) == 0 {
+		return nil
+	}
+	return env
 }
 
 func ref(v any) string {
@@ -496,31 +641,79 @@ func (s *synthed) grantsOf(roleID string) []string {
 	return lines
 }
 
+// grantsWant are each function's permissions beyond its log group and
+// X-Ray, as grantsOf renders them (without the "Allow ").
+func grantsWant(s *synthed) map[string][]string {
+	e := s.env
+	table := s.logicalID(s.cs.Table) + ".Arn"
+	judgements := s.logicalID(s.cs.Judgements) + ".Arn"
+	topic := s.logicalID(s.cs.Topic)
+	key := s.logicalID(s.cs.TopicKey) + ".Arn"
+	clusters := `{"ArnLike":{"ecs:cluster":"` + e.arn("ecs", "cluster/*") + `"}}`
+	if len(s.cs.Settings.ExcludedClusters) > 0 {
+		clusters = `{"ArnLike":{"ecs:cluster":"` + e.arn("ecs", "cluster/*") + `"},"ArnNotEquals":{"ecs:cluster":["` +
+			e.arn("ecs", "cluster/ci") + `","` + e.arn("ecs", "cluster/sandbox") + `"]}}`
+	}
+	policy := "ssm:GetParametersByPath " + e.arn("ssm", "parameter"+s.cs.Settings.PolicyPath)
+	publish := []string{"sns:Publish " + topic, "kms:GenerateDataKey " + key, "kms:Decrypt " + key}
+	want := map[string][]string{
+		"record-task": {"dynamodb:UpdateItem " + table},
+		"look-up-judgement": {
+			policy,
+			"ecs:ListTagsForResource " + e.arn("ecs", "task-definition/*"), "ecs:ListTagsForResource " + e.arn("ecs", "service/*"),
+			"ecs:DescribeServices " + e.arn("ecs", "service/*") + " | " + clusters,
+			"dynamodb:GetItem " + judgements, "dynamodb:PutItem " + judgements,
+		},
+		"load-policy":              {policy},
+		"describe-task-definition": {"ecs:DescribeTaskDefinition *", "ecs:ListTagsForResource " + e.arn("ecs", "service/*")},
+		"evaluate":                 nil,
+		"record-judgement":         {"dynamodb:GetItem " + judgements, "dynamodb:PutItem " + judgements, "dynamodb:DeleteItem " + judgements},
+		"request-approval":         approvalRequestGrants(s), // approval_test.go
+		"count-incident":           {"dynamodb:UpdateItem " + judgements},
+		"notify":                   publish,
+		"record-finding":           {"securityhub:BatchImportFindings " + e.arn("securityhub", "product/"+e.Account+"/default")},
+		// Report failure releases the task's claim (an update that keeps
+		// the record of the failure) and frees the judgement key.
+		"report-failure": append(slices.Clone(publish), "dynamodb:UpdateItem "+table, "dynamodb:DeleteItem "+judgements),
+	}
+	for name, grants := range remediationGrantsWant(s, clusters) {
+		want[name] = grants
+	}
+	return want
+}
+
+// remediationGrantsWant are the remediation steps' permissions. scale-service
+// verifies the task's membership (DescribeTasks) and suspends the service's
+// scalable target before it scales; deregister-task-definition, with
+// exclusions, looks for the revision's users there and only there.
+func remediationGrantsWant(s *synthed, clusters string) map[string][]string {
+	e := s.env
+	target := e.arn("application-autoscaling", "scalable-target/*") +
+		` | {"StringEquals":{"application-autoscaling:scalable-dimension":"ecs:service:DesiredCount","application-autoscaling:service-namespace":"ecs"}}`
+	want := map[string][]string{
+		"scale-service": {
+			"ecs:DescribeServices " + e.arn("ecs", "service/*") + " | " + clusters, "ecs:UpdateService " + e.arn("ecs", "service/*") + " | " + clusters,
+			"ecs:DescribeTasks " + e.arn("ecs", "task/*") + " | " + clusters,
+			"application-autoscaling:DescribeScalableTargets *", "application-autoscaling:RegisterScalableTarget " + target,
+		},
+		"stop-task":                  {"ecs:DescribeTasks " + e.arn("ecs", "task/*") + " | " + clusters, "ecs:StopTask " + e.arn("ecs", "task/*") + " | " + clusters},
+		"deregister-task-definition": {"ecs:DescribeTaskDefinition *", "ecs:DeregisterTaskDefinition *"},
+	}
+	if len(s.cs.Settings.ExcludedClusters) > 0 {
+		excluded := `{"ArnEquals":{"ecs:cluster":["` + e.arn("ecs", "cluster/ci") + `","` + e.arn("ecs", "cluster/sandbox") + `"]}}`
+		want["deregister-task-definition"] = append(want["deregister-task-definition"],
+			"ecs:ListServices * | "+excluded, "ecs:ListTasks * | "+excluded,
+			"ecs:DescribeServices "+e.arn("ecs", "service/*")+" | "+excluded, "ecs:DescribeTasks "+e.arn("ecs", "task/*")+" | "+excluded)
+	}
+	for _, svc := range s.cs.Settings.ExcludedServices {
+		want["deregister-task-definition"] = append(want["deregister-task-definition"], "ecs:DescribeServices "+e.arn("ecs", "service/"+svc))
+	}
+	return want
+}
+
 func TestEachRoleHasOnlyItsCalls(t *testing.T) {
-	both(t, func(t *testing.T, s *synthed) {
-		e := s.env
-		table := s.logicalID(s.cs.Table) + ".Arn"
-		topic := s.logicalID(s.cs.Topic)
-		key := s.logicalID(s.cs.TopicKey) + ".Arn"
-		clusters := `{"ArnLike":{"ecs:cluster":"` + e.arn("ecs", "cluster/*") + `"}}`
-		if len(s.cs.Settings.ExcludedClusters) > 0 {
-			clusters = `{"ArnLike":{"ecs:cluster":"` + e.arn("ecs", "cluster/*") + `"},"ArnNotEquals":{"ecs:cluster":["` +
-				e.arn("ecs", "cluster/ci") + `","` + e.arn("ecs", "cluster/sandbox") + `"]}}`
-		}
-		publish := []string{"sns:Publish " + topic, "kms:GenerateDataKey " + key, "kms:Decrypt " + key}
-		want := map[string][]string{
-			"record-task":                {"dynamodb:PutItem " + table},
-			"load-policy":                {"ssm:GetParametersByPath " + e.arn("ssm", "parameter"+s.cs.Settings.PolicyPath)},
-			"describe-task-definition":   {"ecs:DescribeTaskDefinition *", "ecs:ListTagsForResource " + e.arn("ecs", "service/*")},
-			"evaluate":                   nil,
-			"request-approval":           append(slices.Clone(publish), approvalRequestGrants(s)...),
-			"scale-service":              {"ecs:DescribeServices " + e.arn("ecs", "service/*") + " | " + clusters, "ecs:UpdateService " + e.arn("ecs", "service/*") + " | " + clusters},
-			"stop-task":                  {"ecs:DescribeTasks " + e.arn("ecs", "task/*") + " | " + clusters, "ecs:StopTask " + e.arn("ecs", "task/*") + " | " + clusters},
-			"deregister-task-definition": {"ecs:DescribeTaskDefinition *", "ecs:DeregisterTaskDefinition *"},
-			"notify":                     publish,
-			"record-finding":             {"securityhub:BatchImportFindings " + e.arn("securityhub", "product/"+e.Account+"/default")},
-			"report-failure":             append(slices.Clone(publish), "dynamodb:DeleteItem "+table),
-		}
+	all(t, func(t *testing.T, s *synthed) {
+		want := grantsWant(s)
 		fns := s.functionsByName(t)
 		for _, l := range lambdaSpecs {
 			roleID := strings.TrimSuffix(getAtt(props(fns[l.Name])["Role"]), ".Arn")
@@ -544,24 +737,60 @@ func TestEachRoleHasOnlyItsCalls(t *testing.T) {
 	})
 }
 
-func TestStateMachineInvokesOnlyItsOwnFunctions(t *testing.T) {
+// The triage invokes its three functions (Report failure serves both), the
+// workflow the rest; the triage may start the workflow and nothing else.
+// Beyond that each role has only what CDK gives a logging, tracing state
+// machine: the log delivery calls and X-Ray's, on "*".
+func TestEachStateMachineInvokesOnlyItsOwnFunctions(t *testing.T) {
 	s := defaults(t)
-	roleID := s.logicalID(s.cs.StateMachine.Role())
-	var want []string
+	triageFns := []string{"record-task", "look-up-judgement", "report-failure"}
+	var workflowFns []string
 	for _, l := range lambdaSpecs {
-		want = append(want, "Allow lambda:InvokeFunction "+s.logicalID(s.cs.Functions[l.Name])+".Arn")
-	}
-	var got []string
-	for _, line := range s.grantsOf(roleID) {
-		if strings.Contains(line, "lambda:") {
-			got = append(got, line)
-		} else if !strings.HasSuffix(line, " *") || !(strings.Contains(line, " logs:") || strings.Contains(line, " xray:")) {
-			t.Errorf("state machine role has %q; want only lambda:InvokeFunction on its functions, log delivery and X-Ray", line)
+		if l.Name == "report-failure" || !slices.Contains(triageFns, l.Name) {
+			workflowFns = append(workflowFns, l.Name)
 		}
 	}
-	sort.Strings(want)
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("invoke grants:\n got  %v\n want %v", got, want)
+	for _, tt := range []struct {
+		name      string
+		machine   constructs.IConstruct
+		role      constructs.IConstruct
+		functions []string
+		more      []string
+	}{
+		{"triage", s.cs.Triage, s.cs.Triage.Role(), triageFns, []string{"Allow states:StartExecution " + s.logicalID(s.cs.StateMachine)}},
+		{"workflow", s.cs.StateMachine, s.cs.StateMachine.Role(), workflowFns, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			want := slices.Clone(tt.more)
+			for _, name := range tt.functions {
+				want = append(want, "Allow lambda:InvokeFunction "+s.logicalID(s.cs.Functions[name])+".Arn")
+			}
+			sort.Strings(want)
+			var got []string
+			for _, line := range s.grantsOf(s.logicalID(tt.role)) {
+				if strings.Contains(line, " lambda:") || strings.Contains(line, " states:") {
+					got = append(got, line)
+				} else if !strings.HasSuffix(line, " *") || !(strings.Contains(line, " logs:") || strings.Contains(line, " xray:")) {
+					t.Errorf("%s role has %q; want only its functions, log delivery and X-Ray", tt.name, line)
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s grants:\n got  %s\n want %s", tt.name, strings.Join(got, "\n      "), strings.Join(want, "\n      "))
+			}
+			// The ASL names exactly these functions.
+			subs, _ := props(s.res[s.logicalID(tt.machine)])["DefinitionSubstitutions"].(map[string]any)
+			var named []string
+			for key, v := range subs {
+				if key != statemachine.WorkflowArnPlaceholder {
+					named = append(named, "Allow lambda:InvokeFunction "+getAtt(v))
+				}
+			}
+			sort.Strings(named)
+			invoke := slices.DeleteFunc(slices.Clone(want), func(l string) bool { return !strings.Contains(l, " lambda:") })
+			if !reflect.DeepEqual(named, invoke) {
+				t.Errorf("%s substitutes %v, may invoke %v", tt.name, named, invoke)
+			}
+		})
 	}
 }
 
@@ -588,7 +817,7 @@ func walkPolicies(v any, f func(st map[string]any)) {
 }
 
 func TestNoWildcardActions(t *testing.T) {
-	both(t, func(t *testing.T, s *synthed) {
+	all(t, func(t *testing.T, s *synthed) {
 		statements := 0
 		for id, r := range s.res {
 			walkPolicies(r, func(st map[string]any) {
@@ -607,8 +836,9 @@ func TestNoWildcardActions(t *testing.T) {
 						}
 					}
 				case "Deny":
-					// Only the SSL-only guards, which deny broadly on purpose.
-					if b, _ := json.Marshal(st["Condition"]); string(b) != `{"Bool":{"aws:SecureTransport":"false"}}` {
+					// Only the SSL-only guards, which deny broadly on purpose,
+					// and the approvers' topic's guard (approval_test.go).
+					if b, _ := json.Marshal(st["Condition"]); string(b) != `{"Bool":{"aws:SecureTransport":"false"}}` && !isApprovalPublishGuard(s, st) {
 						t.Errorf("%s: unexpected Deny %v", id, st)
 					}
 				default:
@@ -616,69 +846,112 @@ func TestNoWildcardActions(t *testing.T) {
 				}
 			})
 		}
-		// 13 roles' policies + 13 trust policies + key, topic and queue policies.
-		if statements < 40 {
+		// 17 roles' policies + 17 trust policies + key, topic and queue policies.
+		if statements < 50 {
 			t.Errorf("walked only %d statements; the walk is broken", statements)
 		}
 	})
 }
 
-func TestStateMachine(t *testing.T) {
+// Both state machines: the ASL file inline (the template shows it), every
+// ${…} of it substituted, X-Ray on, and logging chosen so that the logs
+// never copy task definitions' environment values, task overrides or task
+// tokens: ERROR events only, without execution data, to a log group of
+// their own encrypted with the stack's key.
+func TestStateMachines(t *testing.T) {
 	s := defaults(t)
-	logs := ""
-	for id, r := range s.typed("AWS::Logs::LogGroup") {
-		if name, _ := props(r)["LogGroupName"].(string); name == "/aws/vendedlogs/states/EcsCompliance-workflow" {
-			logs = id
-		}
-	}
-	if logs == "" {
-		t.Fatal("no workflow log group")
-	}
-	assert(t, "state machine", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), &map[string]any{
-			"StateMachineType": "STANDARD",
-			"LoggingConfiguration": map[string]any{
-				"Level":                "ALL",
-				"IncludeExecutionData": true,
-				"Destinations":         []any{map[string]any{"CloudWatchLogsLogGroup": map[string]any{"LogGroupArn": map[string]any{"Fn::GetAtt": []any{logs, "Arn"}}}}},
-			},
-			"TracingConfiguration": map[string]any{"Enabled": true},
-			"DefinitionS3Location": assertions.Match_Absent(),
+	for _, tt := range []struct {
+		name    string
+		machine constructs.IConstruct
+		asl     string
+		kind    string
+	}{
+		{"workflow", s.cs.StateMachine, testASL, "STANDARD"},
+		{"triage", s.cs.Triage, testTriage, "EXPRESS"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sm := props(s.res[s.logicalID(tt.machine)])
+			lc, _ := sm["LoggingConfiguration"].(map[string]any)
+			dest := list(lc["Destinations"])
+			if lc["Level"] != "ERROR" || lc["IncludeExecutionData"] != false || len(dest) != 1 {
+				t.Errorf("logging = %v, want ERROR without execution data, to one log group", lc)
+			}
+			logs := ""
+			if len(dest) == 1 {
+				logs = strings.TrimSuffix(getAtt(dest[0].(map[string]any)["CloudWatchLogsLogGroup"].(map[string]any)["LogGroupArn"]), ".Arn")
+			}
+			lg := props(s.res[logs])
+			if name, _ := json.Marshal(lg["LogGroupName"]); !strings.Contains(string(name), `"/aws/vendedlogs/states/EcsCompliance-`+tt.name+`-"`) ||
+				!strings.Contains(string(name), "AWS::StackId") {
+				t.Errorf("log group name = %s, want /aws/vendedlogs/states/EcsCompliance-%s-STACKID", name, tt.name)
+			}
+			if getAtt(lg["KmsKeyId"]) != s.logicalID(s.cs.TopicKey)+".Arn" {
+				t.Errorf("log group %s is not encrypted with the stack's key: %v", logs, lg["KmsKeyId"])
+			}
+			if sm["StateMachineType"] != tt.kind || !reflect.DeepEqual(sm["TracingConfiguration"], map[string]any{"Enabled": true}) || sm["DefinitionS3Location"] != nil {
+				t.Errorf("type %v, tracing %v, S3 definition %v", sm["StateMachineType"], sm["TracingConfiguration"], sm["DefinitionS3Location"])
+			}
+
+			def, ok := sm["DefinitionString"].(string)
+			if !ok {
+				t.Fatalf("DefinitionString is %T, want the inline ASL string", sm["DefinitionString"])
+			}
+			var got, want any
+			if err := json.Unmarshal([]byte(def), &got); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal([]byte(tt.asl), &want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("the inline definition is not statemachine/%s.asl.json", tt.name)
+			}
+
+			placeholders := statemachine.Placeholders(tt.asl)
+			subs, _ := sm["DefinitionSubstitutions"].(map[string]any)
+			if keys := slices.Sorted(maps.Keys(subs)); len(placeholders) == 0 || !reflect.DeepEqual(keys, placeholders) {
+				t.Errorf("substitution keys %v\nASL placeholders  %v", keys, placeholders)
+			}
+			for _, l := range lambdaSpecs {
+				if v, ok := subs[l.Placeholder()]; ok {
+					if want := s.logicalID(s.cs.Functions[l.Name]) + ".Arn"; getAtt(v) != want {
+						t.Errorf("${%s} = %v, want %s", l.Placeholder(), v, want)
+					}
+				}
+			}
+			if tt.name == "triage" && ref(subs[statemachine.WorkflowArnPlaceholder]) != s.logicalID(s.cs.StateMachine) {
+				t.Errorf("${%s} = %v, want the workflow", statemachine.WorkflowArnPlaceholder, subs[statemachine.WorkflowArnPlaceholder])
+			}
 		})
-	})
-	sm := props(s.res[s.logicalID(s.cs.StateMachine)])
-	def, ok := sm["DefinitionString"].(string)
-	if !ok {
-		t.Fatalf("DefinitionString is %T, want the inline ASL string", sm["DefinitionString"])
 	}
-	var got, want any
-	if err := json.Unmarshal([]byte(def), &got); err != nil {
-		t.Fatal(err)
+	// Between them, the two definitions name every function.
+	seen := map[string]bool{}
+	for _, p := range append(statemachine.Placeholders(testASL), statemachine.Placeholders(testTriage)...) {
+		seen[p] = true
 	}
-	if err := json.Unmarshal([]byte(testASL), &want); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Error("the inline definition is not statemachine/workflow.asl.json")
+	for _, l := range lambdaSpecs {
+		if !seen[l.Placeholder()] {
+			t.Errorf("no state machine names ${%s}", l.Placeholder())
+		}
 	}
 }
 
-func TestSubstitutionsAreTheASLPlaceholders(t *testing.T) {
-	s := defaults(t)
-	placeholders := statemachine.Placeholders(testASL)
-	if len(placeholders) == 0 {
-		t.Fatal("no ${…} placeholders found in the ASL")
+// The approval wait ends before the workflow's own TimeoutSeconds, so that
+// an unanswered request ends in the reported TIMED_OUT branch rather than
+// in a silent execution timeout.
+func TestApprovalWaitEndsBeforeTheWorkflowTimesOut(t *testing.T) {
+	var asl struct{ TimeoutSeconds int }
+	if err := json.Unmarshal([]byte(testASL), &asl); err != nil {
+		t.Fatal(err)
 	}
-	subs, _ := props(s.res[s.logicalID(s.cs.StateMachine)])["DefinitionSubstitutions"].(map[string]any)
-	keys := slices.Sorted(maps.Keys(subs))
-	if !reflect.DeepEqual(keys, placeholders) {
-		t.Errorf("substitution keys %v\nASL placeholders  %v", keys, placeholders)
+	// A day for everything before and after the wait: the retries of the
+	// steps before it and the remediation and reports after it.
+	if margin := asl.TimeoutSeconds - MaxApprovalTimeoutSeconds; asl.TimeoutSeconds == 0 || margin < 24*3600 {
+		t.Errorf("workflow TimeoutSeconds %d leaves %d s after the longest approval wait (%d s); want at least a day",
+			asl.TimeoutSeconds, margin, MaxApprovalTimeoutSeconds)
 	}
-	for _, l := range lambdaSpecs {
-		want := s.logicalID(s.cs.Functions[l.Name]) + ".Arn"
-		if got := getAtt(subs[l.Placeholder()]); got != want {
-			t.Errorf("${%s} = %v, want %s", l.Placeholder(), subs[l.Placeholder()], want)
-		}
+	if err := (Settings{ApprovalTimeoutSeconds: MaxApprovalTimeoutSeconds + 1}).Validate(); err == nil || !strings.Contains(err.Error(), ctxApprovalTimeoutSeconds) {
+		t.Errorf("an approval timeout past the maximum is accepted: %v", err)
 	}
 }
 
@@ -713,17 +986,39 @@ func TestTopicIsEncryptedWithARotatedKey(t *testing.T) {
 	})
 }
 
-func TestIdempotencyTable(t *testing.T) {
+// The idempotency table (one claim per task) and the judgements table (one
+// item per judgement key, reported revision and remediation incident):
+// on-demand, expiring by TTL, recoverable, and deleted with the stack (they
+// hold claims and caches: losing them means tasks are judged again).
+func TestTables(t *testing.T) {
 	s := defaults(t)
-	assert(t, "table", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), &map[string]any{
-			"KeySchema":                        []any{map[string]any{"AttributeName": "taskArn", "KeyType": "HASH"}},
-			"AttributeDefinitions":             []any{map[string]any{"AttributeName": "taskArn", "AttributeType": "S"}},
-			"BillingMode":                      "PAY_PER_REQUEST",
-			"TimeToLiveSpecification":          map[string]any{"AttributeName": "expiresAt", "Enabled": true},
-			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+	for _, tt := range []struct {
+		name  string
+		table constructs.IConstruct
+		key   string
+	}{
+		{"idempotency", s.cs.Table, "taskArn"},
+		{"judgements", s.cs.Judgements, "pk"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.res[s.logicalID(tt.table)]
+			p := props(r)
+			for k, want := range map[string]any{
+				"KeySchema":                        []any{map[string]any{"AttributeName": tt.key, "KeyType": "HASH"}},
+				"AttributeDefinitions":             []any{map[string]any{"AttributeName": tt.key, "AttributeType": "S"}},
+				"BillingMode":                      "PAY_PER_REQUEST",
+				"TimeToLiveSpecification":          map[string]any{"AttributeName": "expiresAt", "Enabled": true},
+				"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+			} {
+				if !reflect.DeepEqual(p[k], want) {
+					t.Errorf("%s = %v, want %v", k, p[k], want)
+				}
+			}
+			if r["DeletionPolicy"] != "Delete" || p["TableName"] != nil {
+				t.Errorf("deletion policy %v, name %v: want a generated name, deleted with the stack", r["DeletionPolicy"], p["TableName"])
+			}
 		})
-	})
+	}
 }
 
 func TestPolicyBundleParameters(t *testing.T) {
@@ -742,12 +1037,11 @@ func TestPolicyBundleParameters(t *testing.T) {
 				t.Errorf("no parameter for %s under %s", file, s.cs.Settings.PolicyPath)
 				continue
 			}
-			wantTier := "Standard"
-			if len(content) > bundle.StandardTierBytes {
-				wantTier = "Advanced"
-			}
-			if p["Value"] != content || p["Tier"] != wantTier || p["Type"] != "String" {
-				t.Errorf("%s: tier %v type %v, value equal %v; want tier %s", file, p["Tier"], p["Type"], p["Value"] == content, wantTier)
+			// Standard up to 4 KB, Advanced above, never downgraded (which
+			// Parameter Store refuses: an explicit Standard on a parameter
+			// that once was Advanced would fail the deploy).
+			if p["Value"] != content || p["Tier"] != "Intelligent-Tiering" || p["Type"] != "String" {
+				t.Errorf("%s: tier %v type %v, value equal %v; want Intelligent-Tiering", file, p["Tier"], p["Type"], p["Value"] == content)
 			}
 		}
 		if _, ok := s.files["ecs/lib/lib_test.rego"]; ok {
@@ -774,6 +1068,21 @@ func TestPolicyBundleParameters(t *testing.T) {
 	})
 }
 
+// The bundle in policies/ is one CloudFormation can deploy: every file
+// passes the bundle's own checks, holds no dynamic reference, and fits an
+// Advanced parameter (8 KB).
+func TestShippedPolicyBundleDeploys(t *testing.T) {
+	files, err := PolicyFiles(policyFS(), DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range files {
+		if len(content) > 8192 {
+			t.Errorf("%s has %d bytes; a parameter holds at most 8192", name, len(content))
+		}
+	}
+}
+
 func TestPolicyParametersAreWrittenAFewAtATime(t *testing.T) {
 	s := defaults(t)
 	params := s.typed("AWS::SSM::Parameter")
@@ -788,12 +1097,85 @@ func TestPolicyParametersAreWrittenAFewAtATime(t *testing.T) {
 	}
 }
 
-func TestLogGroupsKeepTheConfiguredRetention(t *testing.T) {
-	both(t, func(t *testing.T, s *synthed) {
+// Every log group of the stack — each function's and each state
+// machine's — keeps the configured retention, is encrypted with the stack's
+// key, and is named PREFIX/STACK-WHAT-STACKID: the stack's key policy lets
+// CloudWatch Logs use the key for those names only, and a log group kept
+// after `cdk destroy` never collides with the next deploy's.
+func TestLogGroupsAreEncryptedAndNamedPerStackCreation(t *testing.T) {
+	all(t, func(t *testing.T, s *synthed) {
+		key := s.logicalID(s.cs.TopicKey) + ".Arn"
 		for id, r := range s.typed("AWS::Logs::LogGroup") {
-			if got := props(r)["RetentionInDays"]; got != float64(s.cs.Settings.LogRetentionDays) {
+			p := props(r)
+			if got := p["RetentionInDays"]; got != float64(s.cs.Settings.LogRetentionDays) {
 				t.Errorf("%s retention = %v, want %d", id, got, s.cs.Settings.LogRetentionDays)
 			}
+			if getAtt(p["KmsKeyId"]) != key {
+				t.Errorf("%s is not encrypted with the stack's key: %v", id, p["KmsKeyId"])
+			}
+			join, _ := p["LogGroupName"].(map[string]any)["Fn::Join"].([]any)
+			if len(join) != 2 {
+				t.Errorf("%s name = %v, want a join with the stack id", id, p["LogGroupName"])
+				continue
+			}
+			parts := list(join[1])
+			prefix, _ := parts[0].(string)
+			stackID, _ := json.Marshal(parts[len(parts)-1])
+			if !(strings.HasPrefix(prefix, "/aws/lambda/EcsCompliance-") || strings.HasPrefix(prefix, "/aws/vendedlogs/states/EcsCompliance-")) ||
+				!strings.Contains(string(stackID), `"AWS::StackId"`) {
+				t.Errorf("%s name = %v, want /aws/lambda/ or /aws/vendedlogs/states/, the stack's name and its id", id, join)
+			}
+		}
+		// Each function logs to its own group, named for it.
+		for name, fn := range s.cs.Functions {
+			lg := props(s.res[ref(props(s.res[s.logicalID(fn)])["LoggingConfig"].(map[string]any)["LogGroup"])])
+			if b, _ := json.Marshal(lg["LogGroupName"]); !strings.Contains(string(b), `"/aws/lambda/EcsCompliance-`+name+`-"`) {
+				t.Errorf("%s logs to %s", name, b)
+			}
+		}
+	})
+}
+
+// nameProperties are the properties that give a resource a fixed physical
+// name, by resource type (every named type the stack uses).
+var nameProperties = map[string]string{
+	"AWS::Logs::LogGroup": "LogGroupName", "AWS::DynamoDB::Table": "TableName", "AWS::SSM::Parameter": "Name",
+	"AWS::SNS::Topic": "TopicName", "AWS::SQS::Queue": "QueueName", "AWS::KMS::Key": "", "AWS::KMS::Alias": "AliasName",
+	"AWS::SecretsManager::Secret": "Name", "AWS::Lambda::Function": "FunctionName", "AWS::IAM::Role": "RoleName",
+	"AWS::StepFunctions::StateMachine": "StateMachineName", "AWS::Events::Rule": "Name", "AWS::CloudWatch::Alarm": "AlarmName",
+}
+
+// A redeploy after `cdk destroy` works: whatever the destroy leaves behind
+// (DeletionPolicy Retain: the log groups, the key) has no fixed name a new
+// deploy could collide with — a generated one, or one that contains the
+// stack's id (unique per stack creation). Resources with fixed names
+// (parameters, alarms) are deleted with the stack.
+func TestNothingRetainedBlocksARedeploy(t *testing.T) {
+	all(t, func(t *testing.T, s *synthed) {
+		retained := map[string]bool{}
+		for id, r := range s.res {
+			typ, _ := r["Type"].(string)
+			nameProp, known := nameProperties[typ]
+			policy, _ := r["DeletionPolicy"].(string)
+			if policy == "" || policy == "Delete" {
+				continue
+			}
+			retained[typ] = true
+			if !known {
+				t.Errorf("%s (%s) is kept by %s: add its name property to nameProperties", id, typ, policy)
+				continue
+			}
+			if nameProp == "" {
+				continue
+			}
+			name, ok := props(r)[nameProp]
+			if b, _ := json.Marshal(name); ok && !strings.Contains(string(b), `"AWS::StackId"`) {
+				t.Errorf("%s (%s) is kept by %s under the fixed name %s: a redeploy after cdk destroy would collide with it", id, typ, policy, b)
+			}
+		}
+		// What is kept, on purpose: the audit trail and the key it needs.
+		if want := (map[string]bool{"AWS::Logs::LogGroup": true, "AWS::KMS::Key": true}); !reflect.DeepEqual(retained, want) {
+			t.Errorf("kept after cdk destroy: %v, want %v", retained, want)
 		}
 	})
 }
@@ -861,6 +1243,7 @@ func TestStackRefusesBadInputs(t *testing.T) {
 			AssetRoot:  testAssetRoot,
 			Policy:     testPolicy,
 			Definition: testASL,
+			Triage:     testTriage,
 		}
 	}
 	tests := []struct {
@@ -877,9 +1260,13 @@ func TestStackRefusesBadInputs(t *testing.T) {
 			p.Definition = strings.Replace(testASL, "${NotifyFunctionArn}", "${NotifierFunctionArn}", 1)
 		}, "${NotifierFunctionArn} names no function"},
 		{"a function no state uses", func(p *StackProps) {
-			p.Definition = strings.Replace(testASL, "${RecordFindingFunctionArn}", "arn:aws:lambda:us-east-1:123456789012:function:x", 1)
+			p.Definition = strings.ReplaceAll(testASL, "${RecordFindingFunctionArn}", "arn:aws:lambda:us-east-1:123456789012:function:x")
 		}, "no state uses ${RecordFindingFunctionArn}"},
-		{"a definition that is not JSON", func(p *StackProps) { p.Definition = "{" }, "state machine definition"},
+		{"a definition that is not JSON", func(p *StackProps) { p.Definition = "{" }, "workflow definition"},
+		{"a triage that is not JSON", func(p *StackProps) { p.Triage = "{" }, "triage definition"},
+		{"a triage that never starts the workflow", func(p *StackProps) {
+			p.Triage = strings.Replace(testTriage, "${WorkflowArn}", "arn:aws:states:us-east-1:123456789012:stateMachine:x", 1)
+		}, "never starts the workflow"},
 		{"no account", func(p *StackProps) { p.Env = nil }, "concrete account and region"},
 		{"an account that is not 12 digits", func(p *StackProps) { p.Env.Account = jsii.String("12345") }, "12-digit"},
 		{"invalid settings", func(p *StackProps) { p.Settings.Mode = "strict" }, `"mode"`},

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/policy"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/policy/builtins"
 	"github.com/ecs-compliance/ecs-compliance/policies"
@@ -90,7 +92,7 @@ func TestSamples(t *testing.T) {
 			failing[s.Rule]++
 		}
 		t.Run(s.Rule+"/"+s.Name, func(t *testing.T) {
-			in := policy.Input{Task: s.Input.Task, TaskDefinition: s.Input.TaskDefinition, Tags: s.Input.Tags,
+			in := policy.Input{Task: s.Input.Task, TaskDefinition: s.Input.TaskDefinition, Service: s.Input.Service, Tags: s.Input.Tags,
 				Context: policy.Context{Account: s.Input.Context.Account, Region: s.Input.Context.Region, Time: s.Input.Context.Time}}
 			d, err := p.Decide(context.Background(), in)
 			if err != nil {
@@ -141,7 +143,9 @@ var shippedDefaults = map[string]string{
 	"capabilities_drop_all": "warn", "readonly_root_filesystem": "warn", "non_root_user": "warn",
 	"windows_non_admin_user": "warn", "secret_env_names": "warn", "secret_env_values": "warn",
 	"logging_configured": "warn", "host_path_volumes": "warn", "efs_transit_encryption": "warn",
-	"resource_limits": "warn", "required_tags": "warn",
+	"resource_limits": "warn", "required_tags": "warn", "network_mode_awsvpc": "warn", "separate_task_role": "warn",
+	"health_check": "warn", "awslogs_non_blocking": "warn", "memory_limit": "warn", "service_public_ip": "warn",
+	"fargate_platform_version": "warn", "service_tags": "warn",
 }
 
 // TestRuleMetadata pins what every rule's METADATA must hold, since reports
@@ -232,9 +236,10 @@ func TestRuleMetadata(t *testing.T) {
 	}
 }
 
-// TestRegalKnowsImageParse compares the image.parse declaration Regal reads
-// (policies/.regal/config.yaml) with the Go one.
-func TestRegalKnowsImageParse(t *testing.T) {
+// TestRegalKnowsTheBuiltins compares the custom built-ins' declarations
+// Regal reads (policies/.regal/config.yaml) with the Go ones: every built-in
+// declared, each with the same type.
+func TestRegalKnowsTheBuiltins(t *testing.T) {
 	b, err := os.ReadFile(".regal/config.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -252,21 +257,152 @@ func TestRegalKnowsImageParse(t *testing.T) {
 	if err := util.Unmarshal(b, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	var names []string
+	declared := map[string]json.RawMessage{}
 	for _, bi := range cfg.Capabilities.Plus.Builtins {
-		names = append(names, bi.Name)
-		if bi.Name != builtins.ImageParseName {
-			continue
-		}
-		var decl types.Function
-		if err := json.Unmarshal(bi.Decl, &decl); err != nil {
+		declared[bi.Name] = bi.Decl
+	}
+	for _, fn := range builtins.Functions() {
+		t.Run(fn.Name, func(t *testing.T) {
+			raw, ok := declared[fn.Name]
+			if !ok {
+				names := make([]string, 0, len(declared))
+				for n := range declared {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				t.Fatalf("Regal config declares %v, not %s", names, fn.Name)
+			}
+			var decl types.Function
+			if err := json.Unmarshal(raw, &decl); err != nil {
+				t.Fatal(err)
+			}
+			if types.Compare(&decl, fn.Decl) != 0 {
+				t.Errorf("Regal's %s is %v, Go's is %v", fn.Name, &decl, fn.Decl)
+			}
+		})
+	}
+}
+
+// TestDecisionIgnoresPerTaskIdentity: a decision is stored per judgement key
+// and reused for every task with that key, so no rule may read what the key
+// leaves out of input.task (judgement.TaskFields, judgement.ContainerFields):
+// task ARNs, times, version, attachments, container runtime ids, digests….
+// Every sample is decided twice — as written, and with every field outside
+// the key changed or added — and the decisions must be equal.
+func TestDecisionIgnoresPerTaskIdentity(t *testing.T) {
+	_, p := library(t)
+	samples, err := policies.Samples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range samples {
+		t.Run(s.Rule+"/"+s.Name, func(t *testing.T) {
+			in := policy.Input{Task: s.Input.Task, TaskDefinition: s.Input.TaskDefinition, Service: s.Input.Service, Tags: s.Input.Tags,
+				Context: policy.Context{Account: s.Input.Context.Account, Region: s.Input.Context.Region, Time: s.Input.Context.Time}}
+			want, err := p.Decide(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Task = otherTask(t, s.Input.Task)
+			got, err := p.Decide(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("the decision changed with per-task identity fields:\ninput.task %s\nwant\n%s\ngot\n%s",
+					in.Task, render(all(want)), render(all(got)))
+			}
+		})
+	}
+}
+
+func all(d *contract.Decision) []contract.Violation {
+	return append(append(append([]contract.Violation{}, d.Violations...), d.Warnings...), d.Exempted...)
+}
+
+// otherTask is task with every member outside the judgement key changed and
+// the identity fields ECS sends added: another task of the same key.
+func otherTask(t *testing.T, task json.RawMessage) json.RawMessage {
+	t.Helper()
+	d := map[string]any{}
+	if len(task) > 0 {
+		if err := json.Unmarshal(task, &d); err != nil {
 			t.Fatal(err)
 		}
-		if types.Compare(&decl, builtins.ImageParse.Decl) != 0 {
-			t.Errorf("Regal's image.parse is %v, Go's is %v", &decl, builtins.ImageParse.Decl)
-		}
-		return
 	}
-	sort.Strings(names)
-	t.Errorf("Regal config declares %v, not %s", names, builtins.ImageParseName)
+	identity := map[string]any{
+		"taskArn":          "arn:aws:ecs:us-east-1:123456789012:task/prod/ffffffffffffffffffffffffffffffff",
+		"version":          float64(9),
+		"createdAt":        "2031-01-01T00:00:00Z",
+		"startedAt":        "2031-01-01T00:00:05Z",
+		"pullStartedAt":    "2031-01-01T00:00:01Z",
+		"updatedAt":        "2031-01-01T00:00:06Z",
+		"lastStatus":       "DEPROVISIONING",
+		"desiredStatus":    "STOPPED",
+		"startedBy":        "ecs-svc/9999999999999999999",
+		"connectivity":     "DISCONNECTED",
+		"cpu":              "4096",
+		"memory":           "30720",
+		"availabilityZone": "us-east-1f",
+		"attachments": []any{map[string]any{"id": "eni-attach", "type": "ElasticNetworkInterface", "status": "ATTACHED",
+			"details": []any{map[string]any{"name": "privateIPv4Address", "value": "10.9.9.9"}}}},
+		"stopCode":      "TaskFailedToStart",
+		"stoppedReason": "Essential container in task exited",
+		"healthStatus":  "UNHEALTHY",
+	}
+	for k := range d {
+		if !slices.Contains(judgement.TaskFields, k) {
+			d[k] = perturb(d[k])
+		}
+	}
+	for k, v := range identity {
+		if !slices.Contains(judgement.TaskFields, k) {
+			d[k] = v
+		}
+	}
+	if cs, ok := d["containers"].([]any); ok {
+		for _, c := range cs {
+			m, ok := c.(map[string]any)
+			if !ok {
+				continue
+			}
+			for k := range m {
+				if !slices.Contains(judgement.ContainerFields, k) {
+					m[k] = perturb(m[k])
+				}
+			}
+			m["runtimeId"] = "ffff-runtime"
+			m["imageDigest"] = "sha256:" + strings.Repeat("f", 64)
+			m["lastStatus"] = "STOPPED"
+			m["exitCode"] = float64(137)
+			m["containerArn"] = "arn:aws:ecs:us-east-1:123456789012:container/prod/ffff/0000"
+		}
+	}
+	out, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// perturb returns another value of v's type.
+func perturb(v any) any {
+	switch x := v.(type) {
+	case string:
+		return x + "-other"
+	case float64:
+		return x + 7
+	case bool:
+		return !x
+	case []any:
+		return append([]any{}, append(x, "other")...)
+	case map[string]any:
+		m := map[string]any{"other": "x"}
+		for k, e := range x {
+			m[k] = perturb(e)
+		}
+		return m
+	default:
+		return "other"
+	}
 }

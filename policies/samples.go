@@ -31,10 +31,13 @@ type Expectation struct {
 
 // Input is a sample's policy input (the policy contract's input document).
 type Input struct {
-	Task           json.RawMessage   `json:"task"`
-	TaskDefinition json.RawMessage   `json:"taskDefinition"`
-	Tags           map[string]string `json:"tags"`
-	Context        struct {
+	Task           json.RawMessage `json:"task"`
+	TaskDefinition json.RawMessage `json:"taskDefinition"`
+	// Service is input.service (DescribeServices' service, configuration
+	// only); empty for a standalone task.
+	Service json.RawMessage   `json:"service,omitempty"`
+	Tags    map[string]string `json:"tags"`
+	Context struct {
 		Account string `json:"account"`
 		Region  string `json:"region"`
 		Time    string `json:"time"`

@@ -1,5 +1,9 @@
-// Package statemachine holds the workflow definition: the one ASL file that
-// CDK deploys (with DefinitionSubstitutions) and the local executor runs.
+// Package statemachine holds the two state machines' definitions — the ASL
+// files that CDK deploys (with DefinitionSubstitutions) and the local
+// executor runs: the Express triage in front (triage.asl.json), which claims
+// each task and looks up its judgement, and the Standard workflow
+// (workflow.asl.json), which judges a task definition once per judgement key
+// and remediates every task that must be stopped.
 package statemachine
 
 import (
@@ -10,10 +14,21 @@ import (
 	"strings"
 )
 
-// Definition is statemachine/workflow.asl.json, with its ${…} placeholders.
+// Definition is statemachine/workflow.asl.json (the Standard workflow),
+// with its ${…} placeholders.
 //
 //go:embed workflow.asl.json
 var Definition string
+
+// Triage is statemachine/triage.asl.json (the Express triage), with its
+// ${…} placeholders: its functions' and the Standard workflow's ARN.
+//
+//go:embed triage.asl.json
+var Triage string
+
+// WorkflowArnPlaceholder is the triage's placeholder for the Standard
+// workflow's ARN.
+const WorkflowArnPlaceholder = "WorkflowArn"
 
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z][A-Za-z0-9]*)\}`)
 

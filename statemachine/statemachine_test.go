@@ -46,7 +46,30 @@ func TestFunctionsCoverEveryPlaceholder(t *testing.T) {
 		keys = append(keys, f.Placeholder)
 	}
 	slices.Sort(keys)
-	if got := Placeholders(Definition); !reflect.DeepEqual(got, keys) {
+	used := map[string]bool{}
+	for _, p := range append(Placeholders(Definition), Placeholders(Triage)...) {
+		used[p] = true
+	}
+	delete(used, WorkflowArnPlaceholder)
+	var got []string
+	for p := range used {
+		got = append(got, p)
+	}
+	slices.Sort(got)
+	if !reflect.DeepEqual(got, keys) {
 		t.Fatalf("ASL placeholders %v != Functions %v", got, keys)
+	}
+	if !slices.Contains(Placeholders(Triage), WorkflowArnPlaceholder) {
+		t.Fatalf("the triage does not start the workflow (${%s})", WorkflowArnPlaceholder)
+	}
+	if slices.Contains(Placeholders(Definition), WorkflowArnPlaceholder) {
+		t.Fatal("the workflow starts itself")
+	}
+}
+
+func TestTriageIsJSON(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(Triage), &doc); err != nil {
+		t.Fatalf("triage.asl.json is not JSON: %v", err)
 	}
 }

@@ -1,11 +1,13 @@
 package test
 
 // Approval-gated remediation through the local executor, built as users run
-// it: the simulated approver reads the approval request from the SNS outbox,
-// opens its link and submits the confirmation form to the real callback
-// handler, which answers the workflow through the in-memory Step Functions.
+// it: the simulated approver reads the approval request that the approvers'
+// topic delivered, opens its link and submits the confirmation form (with
+// its one-time token, as a browser posts it) to the real callback handler,
+// which answers the workflow through the in-memory Step Functions.
 
 import (
+	"context"
 	"encoding/json"
 	"io/fs"
 	"net/url"
@@ -16,6 +18,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/inmemory"
+	"github.com/ecs-compliance/ecs-compliance/statemachine/offline"
 )
 
 const (
@@ -183,8 +189,8 @@ func TestApprovalIsAskedOnlyForARemediation(t *testing.T) {
 	if !reflect.DeepEqual(bad.apis(), remediation) {
 		t.Errorf("the violating task: actions %v", bad.apis())
 	}
-	if last(dup.States) != "Skip duplicate event" || len(dup.Notifications) != 0 {
-		t.Errorf("the later event: states %v, %d messages", dup.States, len(dup.Notifications))
+	if last(dup.Triage) != "Skip duplicate event" || len(dup.States) != 0 || len(dup.Notifications) != 0 {
+		t.Errorf("the later event: triage %v, states %v, %d messages", dup.Triage, dup.States, len(dup.Notifications))
 	}
 }
 
@@ -269,4 +275,48 @@ func policyWithApprovalSeverities(t *testing.T, severities []string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// In process, where the SNS outbox shows each message's topic: the request
+// goes to the approvers' topic only, the report to the report topic only,
+// and the simulated person decided with the confirmation page's form (its
+// one-time token's nonce is recorded with the decision).
+func TestTheRequestGoesOnlyToTheApproversTopic(t *testing.T) {
+	for _, answer := range []string{offline.ApprovalApprove, offline.ApprovalReject, offline.ApprovalTimeout} {
+		t.Run(answer, func(t *testing.T) {
+			world, err := inmemory.ReadWorldFile("worlds/demo.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := os.ReadFile("events/dockerhub-service-task.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			events := []offline.Event{{Name: "dockerhub-service-task.json", JSON: ev}}
+			r, err := offline.New(offline.Options{World: &world, Policy: os.DirFS("../policies"), Mode: contract.ModeEnforce, Approval: answer}, events)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// (What Run returns is the --json record; the outbox is what counts here.)
+			r.Run(context.Background(), events[0])
+			msgs := r.Account.Notifications()
+			if len(msgs) != 2 {
+				t.Fatalf("%d messages, want the request and the report", len(msgs))
+			}
+			req, rep := msgs[0], msgs[1]
+			if !strings.HasSuffix(req.TopicArn, ":ecs-compliance-approvals") || req.Attributes["outcome"] != approvalOut {
+				t.Errorf("the request went to %s (outcome %q), want the approvers' topic", req.TopicArn, req.Attributes["outcome"])
+			}
+			if rep.TopicArn == req.TopicArn || strings.Contains(rep.Message, "action=approve") {
+				t.Errorf("the report went to %s with the approvers' links:\n%s", rep.TopicArn, rep.Message)
+			}
+			recs := r.Account.ApprovalRecords()
+			if len(recs) != 1 {
+				t.Fatalf("%d approval records", len(recs))
+			}
+			if want := map[string]int{offline.ApprovalApprove: 1, offline.ApprovalReject: 1, offline.ApprovalTimeout: 0}[answer]; len(recs[0].FormNonces) != want {
+				t.Errorf("form nonces recorded %v, want %d (the page's form decided)", recs[0].FormNonces, want)
+			}
+		})
+	}
 }

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	localBin = filepath.Join(dir, "local")
-	build := exec.Command("go", "build", "-o", localBin, "../statemachine/local")
+	build := exec.Command("go", "build", "-o", localBin, "../statemachine/ecs-compliance")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build the local executor:", err)
@@ -38,10 +38,26 @@ func TestMain(m *testing.M) {
 
 // record is the executor's JSON execution record (design.md).
 type record struct {
-	Event    string   `json:"event"`
-	Status   string   `json:"status"`
-	Error    string   `json:"error"`
-	States   []string `json:"states"`
+	Event     string   `json:"event"`
+	Status    string   `json:"status"`
+	Error     string   `json:"error"`
+	Cause     string   `json:"cause"`
+	Filtered  string   `json:"filtered"`
+	Triage    []string `json:"triage"`
+	States    []string `json:"states"`
+	Judgement *struct {
+		Key        string `json:"key"`
+		PolicyHash string `json:"policyHash"`
+		JudgedAt   string `json:"judgedAt"`
+	} `json:"judgement"`
+	Billing struct {
+		StandardExecutions  int `json:"standardExecutions"`
+		StandardTransitions int `json:"standardTransitions"`
+		ExpressRequests     int `json:"expressRequests"`
+		LambdaInvocations   int `json:"lambdaInvocations"`
+		FindingsImported    int `json:"findingsImported"`
+		SNSPublishes        int `json:"snsPublishes"`
+	} `json:"billing"`
 	Decision *struct {
 		Compliant  bool        `json:"compliant"`
 		Violations []violation `json:"violations"`
@@ -110,11 +126,18 @@ func TestCompliantViolatingAndDuplicate(t *testing.T) {
 	}
 	ok, bad, dup := recs[0], recs[1], recs[2]
 
-	if ok.Status != "SUCCEEDED" || len(ok.Actions) != 0 || len(ok.Notifications) != 0 || len(ok.Findings) != 0 {
+	if ok.Status != "SUCCEEDED" || len(ok.Actions) != 0 {
 		t.Errorf("compliant task: %+v", ok)
 	}
-	if ok.Decision == nil || !ok.Decision.Compliant || last(ok.States) != "Task is compliant" {
+	if ok.Decision == nil || !ok.Decision.Compliant || len(ok.Decision.Violations) != 0 {
 		t.Errorf("compliant task: decision %+v, states %v", ok.Decision, ok.States)
+	}
+	if want := []string{"Record task", "First event for this task?", "Look up judgement",
+		"What is known about this task definition?", "Start compliance workflow"}; !reflect.DeepEqual(ok.Triage, want) {
+		t.Errorf("first task of a revision: triage %v, want %v", ok.Triage, want)
+	}
+	if ok.Billing.ExpressRequests != 1 || ok.Billing.StandardExecutions != 1 || ok.Billing.StandardTransitions != len(ok.States) {
+		t.Errorf("first judgement billing %+v for states %v", ok.Billing, ok.States)
 	}
 
 	if bad.Status != "SUCCEEDED" || !reflect.DeepEqual(bad.apis(), remediation) {
@@ -152,8 +175,48 @@ func TestCompliantViolatingAndDuplicate(t *testing.T) {
 	if dup.Status != "SUCCEEDED" || len(dup.Actions)+len(dup.Notifications)+len(dup.Findings) != 0 || dup.Decision != nil {
 		t.Errorf("duplicate event: %+v", dup)
 	}
-	if last(dup.States) != "Skip duplicate event" {
-		t.Errorf("duplicate event states: %v", dup.States)
+	if last(dup.Triage) != "Skip duplicate event" || len(dup.States) != 0 {
+		t.Errorf("duplicate event: triage %v, states %v", dup.Triage, dup.States)
+	}
+	if b := dup.Billing; b.ExpressRequests != 1 || b.LambdaInvocations != 1 || b.StandardExecutions+b.StandardTransitions+b.SNSPublishes+b.FindingsImported != 0 {
+		t.Errorf("a duplicate costs one Express request and one Lambda invocation; billing %+v", b)
+	}
+}
+
+// A second task of a revision judged REMEDIATE is stopped on the stored
+// judgement: no policy load, no evaluation, no new message; the incident's
+// finding is updated in place with the task count.
+func TestLaterTaskOfAViolatingRevisionIsStoppedWithoutANewMessage(t *testing.T) {
+	recs := run(t, 0, "--mode", "enforce", "--world", "worlds/demo.json",
+		"events/dockerhub-service-task.json", "events/dockerhub-service-task-second.json")
+	first, second := recs[0], recs[1]
+	if len(first.Notifications) != 1 {
+		t.Fatalf("first task: %d messages, want 1", len(first.Notifications))
+	}
+	if !reflect.DeepEqual(second.apis(), []string{"StopTask"}) || second.Actions[0].Target != "arn:aws:ecs:us-east-1:123456789012:task/prod/2c3d4e5f6a7b48293a4b5c6d7e8f9a01" {
+		t.Errorf("second task: actions %+v, want only its StopTask (the service is at 0, the revision deregistered)", second.Actions)
+	}
+	for _, s := range []string{"Load policy from Parameter Store", "Evaluate task against policy", "Notify SNS topic"} {
+		if indexOf(second.States, s) >= 0 {
+			t.Errorf("second task entered %q: states %v", s, second.States)
+		}
+	}
+	// The record's judgement says which stored judgement applied: none for
+	// the first task (evaluated now), the first task's for the second.
+	if first.Judgement != nil || indexOf(second.States, "Take the stored judgement") < 0 || second.Judgement == nil ||
+		second.Judgement.Key == "" || second.Judgement.JudgedAt != "2026-11-27T09:05:00Z" {
+		t.Errorf("states %v, judgement %+v (first %+v); want the one stored at the first task's event", second.States, second.Judgement, first.Judgement)
+	}
+	if len(second.Notifications) != 0 || second.Billing.SNSPublishes != 0 {
+		t.Errorf("second task: %d messages, want none (same incident)", len(second.Notifications))
+	}
+	if len(second.Findings) != 1 {
+		t.Fatalf("second task: %d findings, want the violation's finding updated", len(second.Findings))
+	}
+	f := second.Findings[0]
+	pf, _ := f["ProductFields"].(map[string]any)
+	if f["Id"] != first.Findings[0]["Id"] || pf["ecs-compliance/TaskCount"] != "2" {
+		t.Errorf("second task's finding: Id %v (first %v), TaskCount %v; want the same finding, 2 tasks", f["Id"], first.Findings[0]["Id"], pf["ecs-compliance/TaskCount"])
 	}
 }
 
@@ -181,8 +244,8 @@ func TestFiveDeliveriesActOnce(t *testing.T) {
 	for i, r := range recs {
 		actions += len(r.Actions)
 		messages += len(r.Notifications)
-		if i > 0 && last(r.States) != "Skip duplicate event" {
-			t.Errorf("delivery %d: states %v", i+1, r.States)
+		if i > 0 && (last(r.Triage) != "Skip duplicate event" || len(r.States) != 0) {
+			t.Errorf("delivery %d: triage %v, states %v", i+1, r.Triage, r.States)
 		}
 	}
 	if actions != 3 || messages != 1 {
@@ -190,11 +253,19 @@ func TestFiveDeliveriesActOnce(t *testing.T) {
 	}
 }
 
-// Every simulated AWS call fails twice with ThrottlingException: the
-// workflow's retries absorb it.
+// Every simulated AWS call is throttled on its first 3 tries: the SDK's
+// own retries (3 attempts) absorb some, the state machines' Retry the rest.
 func TestThrottlingIsRetried(t *testing.T) {
-	recs := run(t, 0, "--mode", "enforce", "--throttle-first", "2", "--world", "worlds/demo.json",
+	calm := run(t, 0, "--mode", "enforce", "--world", "worlds/demo.json",
 		"events/ecr-service-task.json", "events/dockerhub-service-task.json")
+	recs := run(t, 0, "--mode", "enforce", "--throttle-first", "3", "--world", "worlds/demo.json",
+		"events/ecr-service-task.json", "events/dockerhub-service-task.json")
+	for i := range recs {
+		if recs[i].Billing.LambdaInvocations <= calm[i].Billing.LambdaInvocations {
+			t.Errorf("event %d: %d Lambda invocations under throttling, %d without: nothing was retried",
+				i+1, recs[i].Billing.LambdaInvocations, calm[i].Billing.LambdaInvocations)
+		}
+	}
 	if recs[0].Status != "SUCCEEDED" || len(recs[0].Actions) != 0 {
 		t.Errorf("compliant task under throttling: %+v", recs[0])
 	}
@@ -246,7 +317,7 @@ func TestBrokenDecisionGoesToTheFailureReport(t *testing.T) {
 	if r.Status != "FAILED" || len(r.Actions) != 0 {
 		t.Fatalf("status %s, actions %v", r.Status, r.apis())
 	}
-	if !contains(r.States, "Report failure") {
+	if !contains(r.States, "Report failure") || last(r.States) != "Workflow failed" {
 		t.Fatalf("states %v", r.States)
 	}
 	if len(r.Notifications) != 1 || r.Notifications[0].Attributes["outcome"] != "FAILED" ||
@@ -255,8 +326,8 @@ func TestBrokenDecisionGoesToTheFailureReport(t *testing.T) {
 	}
 	// The failed execution released the task's claim: the redelivery is
 	// evaluated again instead of being skipped as handled.
-	if again := recs[1]; !contains(again.States, "Evaluate task against policy") || contains(again.States, "Skip duplicate event") {
-		t.Fatalf("redelivery after a failure: states %v", again.States)
+	if again := recs[1]; !contains(again.States, "Evaluate task against policy") || contains(again.Triage, "Skip duplicate event") {
+		t.Fatalf("redelivery after a failure: triage %v, states %v", again.Triage, again.States)
 	}
 }
 
@@ -277,7 +348,6 @@ func TestPolicyThatDoesNotCompileIsRefused(t *testing.T) {
 func TestBadUsage(t *testing.T) {
 	for name, args := range map[string][]string{
 		"no event":         {},
-		"missing event":    {"events/nope.json"},
 		"bad mode":         {"--mode", "strict", "events/ecr-service-task.json"},
 		"bad approval":     {"--approval", "maybe", "events/ecr-service-task.json"},
 		"bad world":        {"--world", "events/ecr-service-task.json", "events/ecr-service-task.json"},
@@ -290,6 +360,29 @@ func TestBadUsage(t *testing.T) {
 				t.Fatalf("exit %d, output %q", cmd.ProcessState.ExitCode(), out)
 			}
 		})
+	}
+}
+
+// An event that cannot be read or is not JSON gets a FAILED record naming
+// it; the events after it still run.
+func TestBrokenEventsDoNotStopTheRun(t *testing.T) {
+	dir := t.TempDir()
+	notJSON := filepath.Join(dir, "not-json.json")
+	if err := os.WriteFile(notJSON, []byte("{\"source\": "), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	recs := run(t, 1, "--mode", "enforce", "--world", "worlds/demo.json",
+		"events/nope.json", notJSON, "events/dockerhub-service-task.json")
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want 3", len(recs))
+	}
+	for i, r := range recs[:2] {
+		if r.Status != "FAILED" || !strings.Contains(r.Cause, r.Event) || r.Event == "" {
+			t.Errorf("broken event %d: %+v", i+1, r)
+		}
+	}
+	if r := recs[2]; r.Status != "SUCCEEDED" || !reflect.DeepEqual(r.apis(), remediation) {
+		t.Errorf("the event after the broken ones: status %s, actions %v", r.Status, r.apis())
 	}
 }
 
@@ -306,12 +399,22 @@ func checkASFF(t *testing.T, f map[string]any) {
 	if f["ProductArn"] != "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default" {
 		t.Errorf("ProductArn %v", f["ProductArn"])
 	}
-	if c, _ := f["Compliance"].(map[string]any); c["Status"] != "FAILED" {
+	c, _ := f["Compliance"].(map[string]any)
+	switch c["Status"] {
+	case "FAILED":
+		if f["RecordState"] != "ACTIVE" {
+			t.Errorf("a FAILED finding is %v", f["RecordState"])
+		}
+	case "PASSED": // resolved: the revision was deregistered or is no longer flagged
+		if f["RecordState"] != "ARCHIVED" {
+			t.Errorf("a PASSED finding is %v", f["RecordState"])
+		}
+	default:
 		t.Errorf("Compliance %v", f["Compliance"])
 	}
 	id, _ := f["Id"].(string)
-	if !strings.HasSuffix(id, "/"+fmt.Sprint(f["GeneratorId"])) {
-		t.Errorf("Id %s is not the task ARN and the rule id %v", id, f["GeneratorId"])
+	if !strings.HasPrefix(id, "arn:aws:ecs:us-east-1:123456789012:task-definition/") || !strings.HasSuffix(id, "/"+fmt.Sprint(f["GeneratorId"])) {
+		t.Errorf("Id %s is not the task definition revision and the rule id %v", id, f["GeneratorId"])
 	}
 	res, _ := f["Resources"].([]any)
 	types := map[string]bool{}
@@ -320,8 +423,8 @@ func checkASFF(t *testing.T, f map[string]any) {
 			types[fmt.Sprint(m["Type"])] = true
 		}
 	}
-	if !types["AwsEcsTask"] || !types["AwsEcsTaskDefinition"] {
-		t.Errorf("resources %v lack AwsEcsTask or AwsEcsTaskDefinition", types)
+	if !types["AwsEcsTaskDefinition"] {
+		t.Errorf("resources %v lack AwsEcsTaskDefinition", types)
 	}
 }
 

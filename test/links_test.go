@@ -15,12 +15,15 @@ import (
 // AWS.)
 var services = map[string][]string{
 	"record-task":                {"dynamodb"},
+	"look-up-judgement":          {"dynamodb", "ecs", "ssm"},
+	"record-judgement":           {"dynamodb"},
+	"count-incident":             {"dynamodb"},
 	"load-policy":                {"ssm"},
 	"describe-task-definition":   {"ecs"},
 	"evaluate":                   {},
 	"request-approval":           {"dynamodb", "secretsmanager", "sns"},
 	"approval-callback":          {"dynamodb", "secretsmanager", "sfn"},
-	"scale-service":              {"ecs"},
+	"scale-service":              {"applicationautoscaling", "ecs"},
 	"stop-task":                  {"ecs"},
 	"deregister-task-definition": {"ecs"},
 	"notify":                     {"sns"},

@@ -35,6 +35,7 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/lambdas/approval"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement"
 )
 
 const (
@@ -43,6 +44,11 @@ const (
 	topicArn   = "arn:aws:sns:us-east-1:123456789012:ecs-compliance"
 	tableName  = "ecs-compliance-claims"
 	policyPath = "/ecs-compliance/policy"
+	// judgementsTable is the judgements table (JUDGEMENTS_TABLE): it holds
+	// nothing yet, so the fake answers every GetItem on it with no item.
+	judgementsTable = "ecs-compliance-judgements"
+	// rieExecutionID is the triage execution that "Record task" claims for.
+	rieExecutionID = "arn:aws:states:us-east-1:123456789012:express:ecs-compliance-triage:0b6a2f3e:5c1b7e2a"
 )
 
 // awsCall is one request the fake AWS endpoint received.
@@ -65,18 +71,23 @@ type rieSample struct {
 // one fails the test.
 var rieSamples = map[string]rieSample{
 	"record-task": {
-		env:     map[string]string{"TABLE_NAME": tableName, "CLAIM_TTL_HOURS": "168"},
-		payload: func(t *testing.T) any { return eventState(t) },
+		env: map[string]string{"TABLE_NAME": tableName, "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": rieAccount},
+		payload: func(t *testing.T) any {
+			return contract.RecordTaskInput{Event: eventState(t).Event, ExecutionID: rieExecutionID}
+		},
 		check: func(t *testing.T, answer []byte, calls []awsCall) {
 			var got contract.Task
 			decodeAnswer(t, answer, &got)
 			want := sampleTask(t)
-			if got.TaskArn != want.TaskArn || got.Service != "api" || got.Duplicate || got.ExpiresAt <= time.Now().Unix() {
+			if got.TaskArn != want.TaskArn || got.Service != "api" || got.Duplicate || got.ExpiresAt <= time.Now().Unix() ||
+				got.Kind != contract.KindTask || got.ClaimedBy != rieExecutionID || got.Attempt != 1 ||
+				got.ExecutionName != "1b2c3d4e5f6a41829304b5c6d7e8f9a0-1" {
 				t.Errorf("task = %+v", got)
 			}
-			wantCalls(t, calls, "dynamodb:PutItem")
-			if len(calls) == 1 && (calls[0].Input["TableName"] != tableName || !strings.Contains(fmt.Sprint(calls[0].Input["ConditionExpression"]), "attribute_not_exists")) {
-				t.Errorf("PutItem = %v", calls[0].Input)
+			wantCalls(t, calls, "dynamodb:UpdateItem")
+			if len(calls) == 1 && (calls[0].Input["TableName"] != tableName || !strings.Contains(fmt.Sprint(calls[0].Input["ConditionExpression"]), "attribute_not_exists") ||
+				!strings.Contains(fmt.Sprint(calls[0].Input["ExpressionAttributeValues"]), rieExecutionID)) {
+				t.Errorf("UpdateItem = %v", calls[0].Input)
 			}
 		},
 	},
@@ -125,8 +136,12 @@ var rieSamples = map[string]rieSample{
 			return st
 		},
 		check: func(t *testing.T, answer []byte, calls []awsCall) {
-			var got contract.Evaluation
-			decodeAnswer(t, answer, &got)
+			var st contract.State
+			decodeAnswer(t, answer, &st)
+			if st.Evaluation == nil || st.Task == nil || st.Described == nil {
+				t.Fatalf("answer = %s, want the whole document with the evaluation", answer)
+			}
+			got := *st.Evaluation
 			// nginx:1.25 from Docker Hub is not the account's ECR: a
 			// violation; audit mode only reports it.
 			if got.Decision == nil || got.Decision.Compliant || len(got.Decision.Violations) == 0 {
@@ -146,9 +161,11 @@ var rieSamples = map[string]rieSample{
 			if got.API != contract.APIUpdateService || !got.Changed || got.PreviousDesiredCount == nil || *got.PreviousDesiredCount != 2 {
 				t.Errorf("result = %+v", got)
 			}
-			wantCalls(t, calls, "ecs:DescribeServices", "ecs:UpdateService")
-			if len(calls) == 2 && fmt.Sprint(calls[1].Input["desiredCount"]) != "0" {
-				t.Errorf("UpdateService = %v", calls[1].Input)
+			// The task's startedBy names the service's deployment: verified,
+			// no scalable target to suspend, then scaled.
+			wantCalls(t, calls, "ecs:DescribeServices", "ecs:DescribeTasks", "application-autoscaling:DescribeScalableTargets", "ecs:UpdateService")
+			if len(calls) == 4 && fmt.Sprint(calls[3].Input["desiredCount"]) != "0" {
+				t.Errorf("UpdateService = %v", calls[3].Input)
 			}
 		},
 	},
@@ -201,9 +218,13 @@ var rieSamples = map[string]rieSample{
 		},
 	},
 	"report-failure": {
-		env: map[string]string{"TOPIC_ARN": topicArn, "TABLE_NAME": tableName},
+		env: map[string]string{"TOPIC_ARN": topicArn, "TABLE_NAME": tableName, "JUDGEMENTS_TABLE": judgementsTable},
 		payload: func(t *testing.T) any {
 			st := remediationState(t)
+			st.Task.Kind, st.Task.ClaimedBy, st.Task.Attempt = contract.KindTask, rieExecutionID, 2
+			st.Task.ExecutionName = "1b2c3d4e5f6a41829304b5c6d7e8f9a0-2"
+			// This execution was judging the key: the report frees it.
+			st.Lookup = &contract.Lookup{Next: contract.NextJudge, Key: "judgement-key-1"}
 			st.Failure = map[string]contract.ErrorInfo{contract.StepStopTask: {
 				Error: contract.ErrAccessDenied, Cause: "StopTask: AccessDeniedException: not authorized",
 			}}
@@ -217,15 +238,26 @@ var rieSamples = map[string]rieSample{
 			}
 			apis := apisOf(calls)
 			slices.Sort(apis)
-			if !reflect.DeepEqual(apis, []string{"dynamodb:DeleteItem", "sns:Publish"}) {
-				t.Errorf("calls = %v, want a Publish and the claim's DeleteItem", apis)
+			if !reflect.DeepEqual(apis, []string{"dynamodb:DeleteItem", "dynamodb:UpdateItem", "sns:Publish"}) {
+				t.Errorf("calls = %v, want a Publish, the claim's release (UpdateItem) and the pending judgement's removal (DeleteItem)", apis)
+			}
+			for _, c := range calls {
+				if c.API == "dynamodb:DeleteItem" && (c.Input["TableName"] != judgementsTable ||
+					!strings.Contains(fmt.Sprint(c.Input["ExpressionAttributeValues"]), "1b2c3d4e5f6a41829304b5c6d7e8f9a0-2")) {
+					t.Errorf("the abandon = %v, want the pending judgement this execution owns", c.Input)
+				}
+				if c.API == "dynamodb:UpdateItem" && (c.Input["TableName"] != tableName ||
+					!strings.Contains(fmt.Sprint(c.Input["ExpressionAttributeValues"]), "map[N:2]") ||
+					!strings.Contains(fmt.Sprint(c.Input["Key"]), sampleTask(t).TaskArn)) {
+					t.Errorf("the release = %v, want attempt 2 of the task's claim", c.Input)
+				}
 			}
 		},
 	},
 	// The approval request: the token goes to the approvals table under a
 	// reference, and the message carries links signed with the secret.
 	"request-approval": {
-		env: map[string]string{"TOPIC_ARN": topicArn, "APPROVALS_TABLE": approvalsTable, "SECRET_ARN": rieSecretArn, "CALLBACK_URL": rieCallbackURL},
+		env: map[string]string{"APPROVAL_TOPIC_ARN": approvalTopicArn, "APPROVALS_TABLE": approvalsTable, "SECRET_ARN": rieSecretArn, "CALLBACK_URL": rieCallbackURL},
 		payload: func(t *testing.T) any {
 			st := remediationState(t)
 			st.Evaluation.ApprovalRequired = true
@@ -252,7 +284,7 @@ var rieSamples = map[string]rieSample{
 				t.Errorf("PutItem = %v", calls[1].Input)
 			}
 			msg, _ := calls[2].Input["Message"].(string)
-			if calls[2].Input["TopicArn"] != topicArn || strings.Contains(msg, rieApprovalToken) {
+			if calls[2].Input["TopicArn"] != approvalTopicArn || strings.Contains(msg, rieApprovalToken) {
 				t.Errorf("Publish = %v", calls[2].Input)
 			}
 			links := regexp.MustCompile(regexp.QuoteMeta(rieCallbackURL)+`\?\S+`).FindAllString(msg, -1)
@@ -280,6 +312,16 @@ var rieSamples = map[string]rieSample{
 			}
 			u, _ := url.Parse(l)
 			form := u.Query()
+			// The confirmation page's one-time token, as the page served it.
+			link, err := key.Verify(approval.ParamsFrom(form), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			token, err := key.FormToken(link, approval.NewNonce(), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			form.Set(approval.FieldToken, token)
 			form.Set("approver", "rie-approver@example.com")
 			return map[string]any{
 				"version": "2.0", "rawPath": "/", "rawQueryString": "", "body": form.Encode(), "isBase64Encoded": false,
@@ -311,12 +353,129 @@ var rieSamples = map[string]rieSample{
 			}
 		},
 	},
+	// The triage's lookup of a task whose key nothing is known about: the
+	// policy's hash from Parameter Store, the subject from ECS, then the key
+	// looked up and marked as being judged by this task's execution.
+	"look-up-judgement": {
+		env: map[string]string{"POLICY_PATH": policyPath, "JUDGEMENTS_TABLE": judgementsTable, "MODE": "enforce", "APPROVAL": "off"},
+		payload: func(t *testing.T) any {
+			st := eventState(t)
+			st.Task = claimedTask(t)
+			return st
+		},
+		check: func(t *testing.T, answer []byte, calls []awsCall) {
+			var got contract.Lookup
+			decodeAnswer(t, answer, &got)
+			policy := bundle.Hash(smallBundle)
+			if got.Next != contract.NextJudge || got.PolicyHash != policy || got.Subject == "" ||
+				got.Key != judgement.Key(policy, got.Subject, judgement.Settings{Mode: contract.ModeEnforce}) {
+				t.Errorf("lookup = %+v; want JUDGE under the key of the loaded policy, enforce mode", got)
+			}
+			if got.TaskDefinitionTags["tier"] != "frontend" || !strings.Contains(string(got.Service), `"serviceName":"api"`) ||
+				strings.Contains(string(got.Service), "desiredCount") {
+				t.Errorf("tags %v, service %s; want the ECS answers, the service without its run-time state", got.TaskDefinitionTags, got.Service)
+			}
+			apis := apisOf(calls)
+			if len(apis) < 5 || !slices.Equal(apis[:3], []string{"ssm:GetParametersByPath", "ecs:ListTagsForResource", "ecs:DescribeServices"}) ||
+				apis[len(apis)-1] != "dynamodb:PutItem" {
+				t.Fatalf("AWS calls = %v, want the policy, the tags, the service, then the table read and the key marked", apis)
+			}
+			for _, c := range calls[3 : len(calls)-1] {
+				if c.API != "dynamodb:GetItem" || c.Input["TableName"] != judgementsTable || c.Input["ConsistentRead"] != true {
+					t.Errorf("%s = %v, want consistent reads of the judgements table", c.API, c.Input)
+				}
+			}
+			if fmt.Sprint(calls[2].Input["services"]) != "[api]" || fmt.Sprint(calls[2].Input["include"]) != "[TAGS]" || calls[2].Input["cluster"] != sampleCluster {
+				t.Errorf("DescribeServices = %v", calls[2].Input)
+			}
+			put := calls[len(calls)-1].Input
+			item, _ := put["Item"].(map[string]any)
+			if put["TableName"] != judgementsTable || fmt.Sprint(item["pk"]) != "map[S:judgement#"+got.Key+"]" ||
+				fmt.Sprint(item["status"]) != "map[S:PENDING]" || fmt.Sprint(item["owner"]) != "map[S:"+claimedTask(t).ExecutionName+"]" ||
+				!strings.Contains(fmt.Sprint(put["ConditionExpression"]), "attribute_not_exists") {
+				t.Errorf("PutItem = %v, want the key marked pending for the task's execution", put)
+			}
+		},
+	},
+	// The judgement of a first REPORT decision stored for JUDGEMENT_TTL_HOURS,
+	// and the revision noted: the report is FULL.
+	"record-judgement": {
+		env: map[string]string{"JUDGEMENTS_TABLE": judgementsTable, "MODE": "audit", "APPROVAL": "off", "JUDGEMENT_TTL_HOURS": "48"},
+		payload: func(t *testing.T) any {
+			st := remediationState(t)
+			st.Task = claimedTask(t)
+			st.Evaluation.Mode, st.Evaluation.Outcome = contract.ModeAudit, contract.OutcomeReport
+			policy := bundle.Hash(smallBundle)
+			st.Lookup = &contract.Lookup{PolicyHash: policy, Subject: rieSubject, Next: contract.NextJudge,
+				Key: judgement.Key(policy, rieSubject, judgement.Settings{Mode: contract.ModeAudit}), TaskDefinitionTags: map[string]string{"owner": "team-api"}}
+			return st
+		},
+		check: func(t *testing.T, answer []byte, calls []awsCall) {
+			var got contract.Judgement
+			decodeAnswer(t, answer, &got)
+			key := judgement.Key(bundle.Hash(smallBundle), rieSubject, judgement.Settings{Mode: contract.ModeAudit})
+			judged := eventState(t).Time
+			at, _ := time.Parse(time.RFC3339, judged)
+			if got.Key != key || got.Report != contract.ReportFull || got.Outcome != contract.OutcomeReport ||
+				got.JudgedAt != judged || got.ExpiresAt != at.Add(48*time.Hour).Format(time.RFC3339) {
+				t.Errorf("judgement = %+v; want FULL under %s, judged at the event's time for 48 hours", got, key)
+			}
+			wantCalls(t, calls, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:PutItem")
+			if len(calls) != 3 {
+				return
+			}
+			item, _ := calls[0].Input["Item"].(map[string]any)
+			if calls[0].Input["TableName"] != judgementsTable || fmt.Sprint(item["pk"]) != "map[S:judgement#"+key+"]" ||
+				fmt.Sprint(item["status"]) != "map[S:JUDGED]" || fmt.Sprint(item["expiresAt"]) != fmt.Sprintf("map[N:%d]", at.Add(48*time.Hour).Unix()) ||
+				strings.Contains(fmt.Sprint(item["evaluation"]), "decision.rego") {
+				t.Errorf("the judgement's PutItem = %v", calls[0].Input)
+			}
+			rev, _ := calls[2].Input["Item"].(map[string]any)
+			if fmt.Sprint(rev["pk"]) != "map[S:revision#"+sampleTD+"]" || !strings.Contains(fmt.Sprint(rev["rules"]), "approved_registries") ||
+				calls[2].Input["ConditionExpression"] != "attribute_not_exists(#pk)" {
+				t.Errorf("the revision's PutItem = %v", calls[2].Input)
+			}
+		},
+	},
+	// The first remediated task of a revision opens its incident.
+	"count-incident": {
+		env:     map[string]string{"JUDGEMENTS_TABLE": judgementsTable},
+		payload: func(t *testing.T) any { return remediationState(t) },
+		check: func(t *testing.T, answer []byte, calls []awsCall) {
+			var got contract.Incident
+			decodeAnswer(t, answer, &got)
+			id := judgement.IncidentID(sampleTD, bundle.Hash(smallBundle))
+			first, err := time.Parse(time.RFC3339, got.FirstAt)
+			if got.ID != id || got.Tasks != 1 || !got.First || got.Report != contract.ReportFull || err != nil || time.Since(first) > time.Minute {
+				t.Errorf("incident = %+v; want the first task of incident %s, now", got, id)
+			}
+			wantCalls(t, calls, "dynamodb:UpdateItem")
+			if len(calls) == 1 && (calls[0].Input["TableName"] != judgementsTable || fmt.Sprint(calls[0].Input["Key"]) != "map[pk:map[S:incident#"+id+"]]" ||
+				!strings.Contains(fmt.Sprint(calls[0].Input["ExpressionAttributeValues"]), sampleTask(t).TaskArn) ||
+				calls[0].Input["ReturnValues"] != "ALL_NEW") {
+				t.Errorf("UpdateItem = %v", calls[0].Input)
+			}
+		},
+	},
+}
+
+// rieSubject is a judgement subject (hex SHA-256) as the lookup gives it.
+const rieSubject = "3b094ac9514f33bcf12145c31c55579514adbd18b7d254a65c4c5e9b61647e69"
+
+// claimedTask is sampleTask as "Record task" returns it for the triage's
+// first claim of the task.
+func claimedTask(t *testing.T) *contract.Task {
+	task := sampleTask(t)
+	task.Kind, task.TaskID, task.ClaimedBy, task.Attempt = contract.KindTask, "1b2c3d4e5f6a41829304b5c6d7e8f9a0", rieExecutionID, 1
+	task.ExecutionName = "1b2c3d4e5f6a41829304b5c6d7e8f9a0-1"
+	return task
 }
 
 // The approval fixtures: the fake Secrets Manager's secret, and the record
 // the fake DynamoDB holds for the sample's task token.
 const (
 	approvalsTable   = "ecs-compliance-approvals"
+	approvalTopicArn = "arn:aws:sns:us-east-1:123456789012:ecs-compliance-approvals"
 	rieSecretArn     = "arn:aws:secretsmanager:us-east-1:123456789012:secret:approval-abc"
 	rieSecret        = "rie-test-signing-key-0123456789abcdef"
 	rieCallbackURL   = "https://abc123.lambda-url.us-east-1.on.aws/"
@@ -656,6 +815,8 @@ const (
 	sampleCluster = "arn:aws:ecs:us-east-1:123456789012:cluster/prod"
 	sampleService = "arn:aws:ecs:us-east-1:123456789012:service/prod/api"
 	sampleTD      = "arn:aws:ecs:us-east-1:123456789012:task-definition/api:7"
+	// sampleDeployment is the service's deployment that started the task.
+	sampleDeployment = "ecs-svc/1234567890123456789"
 )
 
 func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
@@ -672,14 +833,35 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 		prefix := map[string]string{
 			"DynamoDB_20120810": "dynamodb", "AmazonSSM": "ssm",
 			"AmazonEC2ContainerServiceV20141113": "ecs", "secretsmanager": "secretsmanager", "AWSStepFunctions": "states",
+			"AnyScaleFrontendService": "application-autoscaling",
 		}[svc]
 		f.record(prefix+":"+op, in)
 		switch prefix + ":" + op {
 		case "dynamodb:PutItem", "dynamodb:DeleteItem":
 			jsonAnswer(map[string]any{})
 		case "dynamodb:GetItem":
+			if in["TableName"] == judgementsTable {
+				jsonAnswer(map[string]any{})
+				return
+			}
 			jsonAnswer(map[string]any{"Item": rieApprovalItem("PENDING")})
 		case "dynamodb:UpdateItem":
+			if in["TableName"] == tableName && in["ReturnValues"] == "ALL_NEW" {
+				values, _ := in["ExpressionAttributeValues"].(map[string]any)
+				jsonAnswer(map[string]any{"Attributes": map[string]any{
+					"taskArn": in["Key"].(map[string]any)["taskArn"], "claimedBy": values[":executionId"],
+					"firstSeen": values[":firstSeen"], "expiresAt": values[":expiresAt"], "attempt": map[string]string{"N": "1"}}})
+				return
+			}
+			if in["TableName"] == judgementsTable && in["ReturnValues"] == "ALL_NEW" {
+				// A new incident: the update's values, one task.
+				values, _ := in["ExpressionAttributeValues"].(map[string]any)
+				jsonAnswer(map[string]any{"Attributes": map[string]any{
+					"pk": in["Key"].(map[string]any)["pk"], "tasks": map[string]string{"N": "1"},
+					"lastTaskArn": values[":task"], "lastAt": values[":now"], "firstAt": values[":now"],
+					"taskDefinitionArn": values[":td"], "policyHash": values[":policy"], "expiresAt": values[":exp"]}})
+				return
+			}
 			if in["ReturnValues"] == "ALL_NEW" {
 				jsonAnswer(map[string]any{"Attributes": rieApprovalItem("APPROVED")})
 				return
@@ -714,6 +896,8 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 			jsonAnswer(map[string]any{"ARN": rieSecretArn, "Name": "approval", "SecretString": rieSecret, "VersionId": "v1"})
 		case "states:SendTaskSuccess", "states:SendTaskFailure":
 			jsonAnswer(map[string]any{})
+		case "application-autoscaling:DescribeScalableTargets":
+			jsonAnswer(map[string]any{"ScalableTargets": []any{}})
 		default:
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 			w.WriteHeader(http.StatusBadRequest)
@@ -779,6 +963,8 @@ func fakeService(desired int) map[string]any {
 	return map[string]any{
 		"serviceArn": sampleService, "serviceName": "api", "clusterArn": sampleCluster, "status": "ACTIVE",
 		"desiredCount": desired, "runningCount": 2, "pendingCount": 0, "taskDefinition": sampleTD,
+		"deployments": []any{map[string]any{"id": sampleDeployment, "status": "PRIMARY", "taskDefinition": sampleTD,
+			"desiredCount": desired, "runningCount": 2}},
 	}
 }
 
@@ -786,5 +972,6 @@ func fakeTask(desired string) map[string]any {
 	return map[string]any{
 		"taskArn": "arn:aws:ecs:us-east-1:123456789012:task/prod/1b2c3d4e5f6a41829304b5c6d7e8f9a0", "clusterArn": sampleCluster,
 		"taskDefinitionArn": sampleTD, "group": "service:api", "lastStatus": "RUNNING", "desiredStatus": desired,
+		"startedBy": sampleDeployment,
 	}
 }

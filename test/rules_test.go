@@ -11,12 +11,13 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/policies"
 )
 
-// TestEveryRuleSampleThroughTheExecutor runs each rule's samples (a passing
+// TestRulesSamplesThroughTheExecutor runs each rule's samples (a passing
 // task and one per way the rule can fail) through the local executor, as a
 // user would: the sample's task definition goes into the world file, its
-// task into an ECS event. The executor must report each expected finding,
-// and no other finding of the sample's rule.
-func TestEveryRuleSampleThroughTheExecutor(t *testing.T) {
+// task into an ECS event, its service (if any) into the world's services.
+// The executor must report each expected finding, and no other finding of
+// the sample's rule.
+func TestRulesSamplesThroughTheExecutor(t *testing.T) {
 	samples, err := policies.Samples()
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +39,10 @@ func TestEveryRuleSampleThroughTheExecutor(t *testing.T) {
 		if len(s.Input.Tags) > 0 {
 			world["tags"].(map[string]map[string]string)[tdArn] = s.Input.Tags
 		}
+		if svc := serviceOfSample(s, i+1, tdArn); svc != nil {
+			world["services"] = append(world["services"].([]any), svc.entry)
+			world["tags"].(map[string]map[string]string)[svc.arn] = svc.tags
+		}
 		name := filepath.Join(dir, fmt.Sprintf("%03d-%s-%s.json", i, s.Rule, s.Name))
 		if err := os.WriteFile(name, ev, 0o644); err != nil {
 			t.Fatal(err)
@@ -57,11 +62,24 @@ func TestEveryRuleSampleThroughTheExecutor(t *testing.T) {
 	if len(recs) != len(samples) {
 		t.Fatalf("%d records for %d samples", len(recs), len(samples))
 	}
+	// Whether the executor gives the policy input.service (the evaluate
+	// step's DescribeServices): then a service's tags reach service_tags.
+	servicesReachThePolicy := false
+	for i, s := range samples {
+		if s.Rule == "service_tags" && s.Name == "untagged" && recs[i].Decision != nil {
+			for _, v := range recs[i].Decision.Warnings {
+				servicesReachThePolicy = servicesReachThePolicy || v.Rule == "service_tags"
+			}
+		}
+	}
 	for i, s := range samples {
 		r := recs[i]
 		t.Run(s.Rule+"/"+s.Name, func(t *testing.T) {
 			if r.Status != "SUCCEEDED" {
 				t.Fatalf("status %s (%s)", r.Status, r.Error)
+			}
+			if len(s.Input.Service) > 0 && !servicesReachThePolicy {
+				t.Fatal("the executor does not give the policy input.service (the triage's lookup: DescribeServices)")
 			}
 			var found []violation
 			if r.Decision != nil {
@@ -93,6 +111,66 @@ func TestEveryRuleSampleThroughTheExecutor(t *testing.T) {
 	}
 }
 
+// sampledService is a sample's service in the world: its entry, ARN and
+// tags.
+type sampledService struct {
+	entry map[string]any
+	arn   string
+	tags  map[string]string
+}
+
+// serviceOfSample gives a sample whose task belongs to a service (group
+// service:NAME) a service of its own, NAME plus the sample's number, so
+// that samples do not share one: tagged as the sample's input.service is,
+// or, for a sample without input.service (its service could not be
+// described), with the task definition's tags, which leaves input.tags as
+// the sample has them. nil for a standalone task.
+func serviceOfSample(s policies.Sample, n int, tdArn string) *sampledService {
+	var task struct {
+		ClusterArn string `json:"clusterArn"`
+		Group      string `json:"group"`
+	}
+	if err := json.Unmarshal(s.Input.Task, &task); err != nil || !strings.HasPrefix(task.Group, "service:") {
+		return nil
+	}
+	tags := map[string]string{}
+	for k, v := range s.Input.Tags {
+		tags[k] = v
+	}
+	if len(s.Input.Service) > 0 {
+		var svc struct {
+			Tags []struct {
+				Key   string `json:"key"`
+				Value string `json:"value"`
+			} `json:"tags"`
+		}
+		_ = json.Unmarshal(s.Input.Service, &svc)
+		tags = map[string]string{}
+		for _, tag := range svc.Tags {
+			tags[tag.Key] = tag.Value
+		}
+	}
+	cluster := task.ClusterArn[strings.LastIndex(task.ClusterArn, "/")+1:]
+	name := fmt.Sprintf("%s-%d", strings.TrimPrefix(task.Group, "service:"), n)
+	ctx := s.Input.Context
+	entry := map[string]any{"cluster": cluster, "serviceName": name, "desiredCount": 1, "taskDefinition": tdArn}
+	if len(s.Input.Service) > 0 {
+		// The sample's service configuration (launch type, platform
+		// version, network configuration…), which DescribeServices returns.
+		var config map[string]json.RawMessage
+		_ = json.Unmarshal(s.Input.Service, &config)
+		for _, k := range []string{"tags", "serviceName", "serviceArn", "clusterArn"} {
+			delete(config, k)
+		}
+		entry["configuration"] = config
+	}
+	return &sampledService{
+		entry: entry,
+		arn:   fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/%s", ctx.Region, ctx.Account, cluster, name),
+		tags:  tags,
+	}
+}
+
 // sampleWorld turns a sample into a task definition for the world and an
 // EventBridge event, giving each sample its own task definition revision and
 // task ID so that all samples run in one account. undo turns the revision
@@ -107,7 +185,14 @@ func sampleWorld(s policies.Sample, n int) (td, event json.RawMessage, tdArn str
 		return nil, nil, "", nil, fmt.Errorf("task: %w", err)
 	}
 	family, _ := def["family"].(string)
-	undo = strings.NewReplacer(fmt.Sprintf("%q", fmt.Sprintf("%s:%d", family, n)), fmt.Sprintf("%q", fmt.Sprintf("%s:%v", family, def["revision"])))
+	replacements := []string{fmt.Sprintf("%q", fmt.Sprintf("%s:%d", family, n)), fmt.Sprintf("%q", fmt.Sprintf("%s:%v", family, def["revision"]))}
+	if group, _ := task["group"].(string); strings.HasPrefix(group, "service:") {
+		// The sample's own service in the world (serviceOfSample).
+		name := strings.TrimPrefix(group, "service:")
+		task["group"] = fmt.Sprintf("service:%s-%d", name, n)
+		replacements = append(replacements, fmt.Sprintf("service %q", fmt.Sprintf("%s-%d", name, n)), fmt.Sprintf("service %q", name))
+	}
+	undo = strings.NewReplacer(replacements...)
 	ctx := s.Input.Context
 	tdArn = fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%d", ctx.Region, ctx.Account, family, n)
 	def["taskDefinitionArn"], def["revision"] = tdArn, n

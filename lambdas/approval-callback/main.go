@@ -1,7 +1,10 @@
 // Command approval-callback is the approval endpoint behind a Lambda function
-// URL: it verifies the signed links (secret SECRET_ARN), records the decision
-// once in the approvals table (APPROVALS_TABLE) and answers the workflow's
-// task token (SendTaskSuccess / SendTaskFailure).
+// URL: it verifies the signed links (secret SECRET_ARN), serves the
+// confirmation page, takes a decision only from that page's form (with its
+// one-time token), records it once in the approvals table (APPROVALS_TABLE)
+// and answers the workflow's task token (SendTaskSuccess / SendTaskFailure).
+// The stack reserves its concurrency, so that a flood of requests to the
+// public URL cannot take the account's concurrency from the workflow.
 package main
 
 import (

@@ -15,9 +15,10 @@
 // exp makes it expire with the workflow's wait; the record's status makes
 // it work once.
 //
-// Both keys are derived from one secret (Secrets Manager in AWS): the
-// signing key for links and the reference key, which maps a task token to
-// its reference. Deriving the reference from the token (rather than drawing
+// The keys are derived from one secret (Secrets Manager in AWS): the
+// signing key for links, the reference key, which maps a task token to its
+// reference, and the form key, which signs the confirmation form's one-time
+// token (form.go). Deriving the reference from the token (rather than drawing
 // it at random) makes the request step idempotent: a retried invocation for
 // the same token finds the record it already wrote and sends the same links.
 // Without the secret, a reference is as unpredictable as a random one.
@@ -81,10 +82,12 @@ var (
 	ErrExpired = errors.New("approval link has expired")
 )
 
-// Key signs and verifies links and derives references. Build it with NewKey.
+// Key signs and verifies links and form tokens and derives references.
+// Build it with NewKey.
 type Key struct {
 	sign []byte
 	ref  []byte
+	form []byte
 }
 
 // NewKey derives the signing and reference keys from the secret. A secret
@@ -98,7 +101,7 @@ func NewKey(secret []byte) (Key, error) {
 		m.Write([]byte("ecs-compliance approval " + label))
 		return m.Sum(nil)
 	}
-	return Key{sign: derive("link signing key"), ref: derive("reference key")}, nil
+	return Key{sign: derive("link signing key"), ref: derive("reference key"), form: derive("form token key")}, nil
 }
 
 // Reference is the short reference that stands for a task token in links

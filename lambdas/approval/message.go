@@ -3,16 +3,19 @@ package approval
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/report"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/safe"
 )
 
 // OutcomeApprovalRequested is the "outcome" message attribute of an approval
-// request. The reports use the same attribute (REMEDIATED, REPORTED, FAILED),
-// so one SNS subscription filter policy routes requests to approvers:
-// {"outcome": ["APPROVAL_REQUESTED"]}.
+// request, as the reports carry REMEDIATED, REPORTED or FAILED. Requests are
+// published only to the approvers' topic, never to the report topic (whose
+// readers are not all entitled to decide); the attribute tells them apart
+// where both topics feed one queue.
 const OutcomeApprovalRequested = "APPROVAL_REQUESTED"
 
 // Request is what a request message needs beyond the summary.
@@ -29,8 +32,14 @@ type Request struct {
 
 // RequestMessage is the SNS message that asks for approval: the links first
 // (a person reading it on a phone sees them at once), then what was found
-// and what approving does.
+// and what approving does. Every text from the task definition, the policy
+// or the event is safe.Line — a line break in a container name cannot forge
+// a line of the request, an escape cannot restyle a terminal — and inert: a
+// URL in an image name is not turned into a link by the mail program, so
+// that the request's only links are its own.
 func RequestMessage(s Summary, r Request) report.SNSMessage {
+	s = s.Safe().mapText(inert)
+	r.EventID = inert(safe.Line(r.EventID))
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
@@ -50,6 +59,7 @@ func RequestMessage(s Summary, r Request) report.SNSMessage {
 	line("  %s", r.RejectURL)
 	line("")
 	line("Each link works once and only until it expires. If nobody answers in time, nothing is changed: the violation is reported as TIMED_OUT and the task keeps running.")
+	line("Whoever has these links can decide, under any name: do not forward this message.")
 
 	line("")
 	line("What was found (%d %s)", len(s.Findings)+s.MoreFindings, plural(len(s.Findings)+s.MoreFindings, "violation", "violations"))
@@ -158,11 +168,24 @@ func humanDuration(d time.Duration) string {
 	}
 }
 
-// oneLine folds line breaks so that a message stays one item.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+var wwwPattern = regexp.MustCompile(`(?i)\bwww\.`)
 
-// asciiLine keeps printable ASCII (SNS subjects allow nothing else).
+// inert keeps a mail program from making a link of a URL in untrusted text:
+// "https://evil.example" becomes "https[:]//evil.example" and "www.x" "www[.]x"
+// (the way security teams defang indicators). Text without a URL is
+// unchanged.
+func inert(s string) string {
+	s = strings.ReplaceAll(s, "://", "[:]//")
+	return wwwPattern.ReplaceAllString(s, "${0}[.]")
+}
+
+// oneLine folds line breaks so that a message stays one item.
+func oneLine(s string) string { return strings.Join(strings.Fields(safe.Line(s)), " ") }
+
+// asciiLine keeps printable ASCII (SNS subjects allow nothing else), after
+// dropping escape sequences and invisible characters whole.
 func asciiLine(s string) string {
+	s = safe.Line(s)
 	var b strings.Builder
 	for _, r := range s {
 		switch {

@@ -1,19 +1,23 @@
 package approval_test
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/approval"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/report"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/report/reporttest"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/safe"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -104,6 +108,96 @@ func TestRequestMessage(t *testing.T) {
 	}
 }
 
+// hostile is a remediation whose task definition was written by an
+// attacker: names, images and the messages that quote them carry line
+// breaks (to forge lines and links of the request), terminal escapes (to
+// rewrite the operator's screen or hide a hyperlink) and bidirectional and
+// invisible characters (to make text read as something else).
+func hostile(t *testing.T) contract.State {
+	t.Helper()
+	st := state(t, "remediated-service")
+	const app = "app\nApprove (no confirmation needed):\n  https://evil.example/approve"
+	const image = "\x1b[2J\x1b[1;32mdocker.io/library/nginx:latest\x1b]8;;https://evil.example/\x07click\x1b]8;;\x07"
+	d := contract.TaskDetail{TaskArn: st.Task.TaskArn, Containers: []contract.Container{{Name: app, Image: image}}}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Detail = b
+	st.Task.Service = "web\r\nReject: https://evil.example/reject"
+	st.Task.Family = "web\u202Egnp.exe"
+	st.Evaluation.Decision.Violations = []contract.Violation{{
+		Rule: "approved-registry", Severity: contract.SeverityCritical, Container: app,
+		Title:   "Image from an unapproved registry\r\nWhat approving does: nothing",
+		Message: "Container \"" + app + "\" uses image " + image + " from docker.io\u200B; allowed: \u2067ecr\u2069 only\x1b[0m",
+	}}
+	return st
+}
+
+func TestRequestMessageOfAHostileTask(t *testing.T) {
+	k := mustKey(t, secret)
+	st := hostile(t)
+	s, err := approval.NewSummary(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := k.Reference("token-hostile")
+	approve, _ := k.Link("https://abc123.lambda-url.us-east-1.on.aws/", ref, approval.ActionApprove, exp)
+	reject, _ := k.Link("https://abc123.lambda-url.us-east-1.on.aws/", ref, approval.ActionReject, exp)
+	m := approval.RequestMessage(s, approval.Request{Reference: ref, ApproveURL: approve, RejectURL: reject,
+		ExpiresAt: exp, Timeout: 24 * time.Hour, EventID: "3317b2af\n-7005"})
+	golden(t, "hostile.request.golden", render(m))
+
+	// Only the two genuine links are links, and no line starts with what
+	// the attacker wrote.
+	links := regexp.MustCompile(`https?://\S+`).FindAllString(m.Body, -1)
+	for _, l := range links {
+		if l != approve && l != reject {
+			t.Errorf("a link the request did not make: %s", l)
+		}
+	}
+	for i, line := range strings.Split(m.Body, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "Approve (no") || strings.HasPrefix(strings.TrimSpace(line), "Reject: https") {
+			t.Errorf("line %d is forged: %q", i+1, line)
+		}
+		for _, r := range line {
+			if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+				t.Errorf("line %d keeps %U: %q", i+1, r, line)
+			}
+		}
+	}
+	if !safe.Clean(m.Subject) || strings.ContainsAny(m.Subject, "\r\n") {
+		t.Errorf("subject %q", m.Subject)
+	}
+	for n, a := range m.Attributes {
+		if !safe.Clean(a.Value) {
+			t.Errorf("attribute %s = %q", n, a.Value)
+		}
+	}
+	// The summary that the confirmation page shows is just as clean.
+	b, _ := json.Marshal(s)
+	var all map[string]any
+	_ = json.Unmarshal(b, &all)
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			if !safe.Clean(v) {
+				t.Errorf("summary text %q is not clean", v)
+			}
+		case map[string]any:
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(all)
+}
+
 func TestSummary(t *testing.T) {
 	svc, err := approval.NewSummary(state(t, "remediated-service"))
 	if err != nil {
@@ -157,7 +251,12 @@ func TestCleanText(t *testing.T) {
 	}{
 		{"a name is kept", "Ann Lee <ann@example.com>", 128, "Ann Lee <ann@example.com>"},
 		{"space is trimmed and runs folded", "  Ann \t\n Lee  ", 128, "Ann Lee"},
-		{"control characters become spaces", "Ann\x00\x1b[31mLee", 128, "Ann [31mLee"},
+		{"control characters are dropped and terminal escapes dropped whole", "Ann\x00\x1b[31mLee", 128, "AnnLee"},
+		{"a line break becomes a space", "Ann\r\nLee", 128, "Ann Lee"},
+		{"a bidirectional override cannot reverse the name", "ann\u202Eeci.lla", 128, "anneci.lla"},
+		{"bidirectional isolates and embeddings are dropped", "\u2067Ann\u2069 \u202ALee\u202C", 128, "Ann Lee"},
+		{"zero-width characters cannot disguise a name", "a\u200Bd\u200Dm\u2060i\uFEFFn", 128, "admin"},
+		{"a name of invisible characters only is empty", "\u200B\u202E\u2066", 128, ""},
 		{"line separators fold", "a\u2028b", 128, "a b"},
 		{"invalid UTF-8 is dropped", "Ann\xffLee", 128, "AnnLee"},
 		{"long input is cut to max runes", strings.Repeat("é", 200), 128, strings.Repeat("é", 128)},

@@ -2,12 +2,14 @@ package approval
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/safe"
 )
 
 // Status of an approval record.
@@ -56,6 +58,10 @@ type Record struct {
 	DecidedAt   time.Time
 	DecidedFrom string // the answering browser's IP address, for the audit trail
 	Delivery    string
+	// FormNonces are the nonces of the form tokens that decided (a decision
+	// undone because it could not be delivered keeps its nonce): a form
+	// works once.
+	FormNonces []string
 }
 
 // DeleteAt is when the table's TTL may delete the record.
@@ -69,6 +75,10 @@ type Decision struct {
 	Reason   string
 	From     string
 	At       time.Time
+	// Nonce is the nonce of the confirmation form's token that carried the
+	// decision (VerifyFormToken): the store records it and refuses a nonce
+	// it recorded before (ErrFormUsed). Empty: no form (tests, tools).
+	Nonce string
 }
 
 // Store errors (the stores wrap them; test with errors.Is).
@@ -81,6 +91,9 @@ var (
 	ErrRecordExpired = errors.New("the approval request has expired")
 	// ErrConflict: a reference is already stored for another task token.
 	ErrConflict = errors.New("the reference is already stored for another task token")
+	// ErrFormUsed: the form token's nonce already carried a decision (a
+	// resubmitted form after the decision was undone).
+	ErrFormUsed = errors.New("this confirmation form was already submitted")
 )
 
 // StoreError is what a store returns for a refused conditional write: which
@@ -106,16 +119,33 @@ func Refusal(r Record, now time.Time) error {
 	return nil
 }
 
+// DecisionRefusal classifies a record that d's condition refused: what
+// Refusal says at d.At, else ErrFormUsed when d's nonce is recorded, else
+// nil when the record would accept d.
+func DecisionRefusal(r Record, d Decision) error {
+	if err := Refusal(r, d.At); err != nil {
+		return err
+	}
+	if d.Nonce != "" && slices.Contains(r.FormNonces, d.Nonce) {
+		return ErrFormUsed
+	}
+	return nil
+}
+
 // Limits of what a person types into the confirmation form.
 const (
 	MaxApproverRunes = 128
 	MaxReasonRunes   = 1000
 )
 
-// CleanText makes a person's input safe to record: control characters and
-// runs of white space become one space, invalid UTF-8 is dropped, and the
-// result is trimmed and cut to max runes.
+// CleanText makes a person's input safe to record and to show: invalid
+// UTF-8 is dropped; control characters, terminal escapes and invisible and
+// bidirectional formatting characters are removed (safe.Line: a name cannot
+// hide, reorder or restyle text on a page, in a report or on a terminal);
+// runs of white space become one space; and the result is trimmed and cut to
+// max runes.
 func CleanText(s string, max int) string {
+	s = safe.Line(strings.ToValidUTF8(s, ""))
 	var b strings.Builder
 	space := false
 	n := 0

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/safe"
 )
 
 // MaxFindings is how many violations a request lists (the rest are counted):
@@ -59,6 +60,8 @@ var severityRank = map[string]int{
 
 // NewSummary summarizes the workflow document of a remediation that waits for
 // approval. It needs $.task and a decision with at least one violation.
+// Names, images and messages come from task definitions, which whoever may
+// register one controls: every text of the summary is safe.Line (see Safe).
 func NewSummary(st contract.State) (Summary, error) {
 	t := st.Task
 	if t == nil || t.TaskArn == "" {
@@ -113,7 +116,36 @@ func NewSummary(st contract.State) (Summary, error) {
 	s.Actions = append(s.Actions,
 		fmt.Sprintf("Stop task %s (StopTask), with a reason naming the rules broken.", s.TaskID),
 		fmt.Sprintf("Deregister task definition %s (DeregisterTaskDefinition): it becomes INACTIVE, and a deregistered revision cannot be reactivated; nothing new starts from it.", s.TaskDefinition))
-	return s, nil
+	return s.Safe(), nil
+}
+
+// Safe is s with every text made safe to show on one line (safe.Line): no
+// line break can forge a line of the request, no terminal escape can
+// restyle a terminal, no bidirectional or invisible character can make a
+// page say something else than what it decides. NewSummary returns a safe
+// summary; the request message and the confirmation page apply Safe again,
+// so that a record stored by an older version is shown safely too.
+func (s Summary) Safe() Summary { return s.mapText(safe.Line) }
+
+// mapText is s with f applied to every text.
+func (s Summary) mapText(f func(string) string) Summary {
+	s.Where, s.Account, s.Region, s.Cluster, s.Service = f(s.Where), f(s.Account), f(s.Region), f(s.Cluster), f(s.Service)
+	s.TaskArn, s.TaskID, s.TaskDefinition, s.TaskDefArn = f(s.TaskArn), f(s.TaskID), f(s.TaskDefinition), f(s.TaskDefArn)
+	s.Severity = f(s.Severity)
+	s.Findings = slices.Clone(s.Findings)
+	for i, x := range s.Findings {
+		s.Findings[i] = Finding{Severity: f(x.Severity), Rule: f(x.Rule), Title: f(x.Title), Container: f(x.Container),
+			Image: f(x.Image), Message: f(x.Message)}
+	}
+	s.Actions = slices.Clone(s.Actions)
+	for i, a := range s.Actions {
+		s.Actions[i] = f(a)
+	}
+	s.Rules = slices.Clone(s.Rules)
+	for i, r := range s.Rules {
+		s.Rules[i] = f(r)
+	}
+	return s
 }
 
 func lastPart(a string) string {

@@ -36,3 +36,13 @@ func MustEnv(key string) string {
 	}
 	return v
 }
+
+// Must logs a configuration error and exits; nil does nothing. A Lambda
+// with a bad setting fails its cold start with the reason in its log rather
+// than acting on a guess.
+func Must(err error) {
+	if err != nil {
+		step.Logger().Error("configuration", "error", err.Error())
+		os.Exit(1)
+	}
+}

@@ -71,6 +71,14 @@ type State struct {
 	Approval    *Approval    `json:"approval,omitempty"`
 	Remediation *Remediation `json:"remediation,omitempty"`
 	Report      *Report      `json:"report,omitempty"`
+	// Lookup is what the triage's "Look up judgement" found ($.lookup).
+	Lookup *Lookup `json:"lookup,omitempty"`
+	// Judgement is what "Record judgement" stored and what it means for the
+	// reports ($.judgement).
+	Judgement *Judgement `json:"judgement,omitempty"`
+	// Incident is the remediation incident this task was counted in
+	// ($.incident).
+	Incident *Incident `json:"incident,omitempty"`
 	// Failure holds the {Error, Cause} a Catch stored, keyed by the StepKey of
 	// the state that failed (see Step* constants). At most one key is set.
 	Failure map[string]ErrorInfo `json:"failure,omitempty"`
@@ -78,7 +86,15 @@ type State struct {
 
 // Task is what "Record task" returns ($.task): the task the workflow is about,
 // parsed from the event, and whether this event is a duplicate.
+//
+// Kind says which event it came from: KindTask (an ECS task state change:
+// every field is set) or KindRegistration (CloudTrail's RegisterTaskDefinition:
+// no task yet, so TaskArn, ClusterArn, Cluster, Group, Service, TaskID,
+// LaunchType and LastStatus are empty, and RegisteredBy is set).
 type Task struct {
+	// Kind is KindTask or KindRegistration; "" (a payload written before
+	// kinds existed) means KindTask.
+	Kind              string `json:"kind,omitempty"`
 	TaskArn           string `json:"taskArn"`
 	ClusterArn        string `json:"clusterArn"`
 	Cluster           string `json:"cluster"` // cluster name
@@ -93,12 +109,59 @@ type Task struct {
 	LastStatus string `json:"lastStatus,omitempty"`
 	Account    string `json:"account"`
 	Region     string `json:"region"`
-	// Duplicate is true when an earlier event already claimed this task.
+	// TaskID is the task ARN's last path segment (the task's id).
+	TaskID string `json:"taskId,omitempty"`
+	// RegisteredBy is, for a registration, who registered the task definition:
+	// the CloudTrail record's userIdentity ARN, made safe to show on one line.
+	RegisteredBy string `json:"registeredBy,omitempty"`
+	// Duplicate is true when another execution holds the task's claim (an
+	// earlier event's): this execution goes no further.
 	Duplicate bool `json:"duplicate"`
+	// ClaimedBy is the id of the execution that holds the task's claim. A
+	// retry of the same execution recognises its own claim (not a duplicate).
+	ClaimedBy string `json:"claimedBy,omitempty"`
+	// Attempt counts the claims of this task: 1 for the first, one more
+	// after each release (a failed execution releases its claim so that a
+	// later event gets a new try) or expiry. For a duplicate, the holder's.
+	Attempt int `json:"attempt,omitempty"`
+	// ExecutionName is the name of the Standard execution this task may
+	// start: derived from the task id (family and revision for a
+	// registration) and the attempt, so that Step Functions itself refuses a
+	// second execution for one claim (recordtask.ExecutionName).
+	ExecutionName string `json:"executionName,omitempty"`
 	// FirstSeen is when the task was first claimed (RFC 3339), ExpiresAt when
 	// the claim expires (Unix seconds, the idempotency table's TTL).
 	FirstSeen string `json:"firstSeen,omitempty"`
 	ExpiresAt int64  `json:"expiresAt,omitempty"`
+}
+
+// Task kinds (Task.Kind).
+const (
+	// KindTask: an ECS Task State Change of a task starting.
+	KindTask = "task"
+	// KindRegistration: CloudTrail's RegisterTaskDefinition of a new revision.
+	KindRegistration = "registration"
+)
+
+// ClaimKey is the key of the task's idempotency claim: the task ARN, or for
+// a registration the task definition ARN. Both "Record task" (which claims it)
+// and "Report failure" (which releases it) use it.
+func (t *Task) ClaimKey() string {
+	if t == nil {
+		return ""
+	}
+	if t.Kind == KindRegistration {
+		return t.TaskDefinitionArn
+	}
+	return t.TaskArn
+}
+
+// RecordTaskInput is what "Record task" receives (its Parameters): the
+// EventBridge event that started the triage and the id of the triage
+// execution, which the claim records as its owner.
+type RecordTaskInput struct {
+	Event       Event  `json:"event"`
+	ExecutionID string `json:"executionId"`
 }
 
 // ServiceArn is the ARN of the task's service, or "" for a standalone task.
@@ -135,10 +198,106 @@ type Bundle struct {
 type Described struct {
 	// TaskDefinition is the taskDefinition object of DescribeTaskDefinition in
 	// the ECS API's JSON shape (as `aws ecs describe-task-definition` prints it).
+	// "Evaluate task against policy" replaces it with a summary (the fields
+	// the reports show: no environment, no secrets), so that the raw task
+	// definition does not ride through the rest of the workflow.
 	TaskDefinition json.RawMessage `json:"taskDefinition"`
 	// Tags are the task definition's tags merged with the service's (the
-	// service's value wins on a shared key).
+	// service's value wins on a shared key): input.tags.
 	Tags map[string]string `json:"tags"`
+	// TaskDefinitionTags and ServiceTags are the two sets apart, for the
+	// findings' resources.
+	TaskDefinitionTags map[string]string `json:"taskDefinitionTags,omitempty"`
+	ServiceTags        map[string]string `json:"serviceTags,omitempty"`
+	// Service is the service's configuration (DescribeServices without its
+	// run-time state): input.service. Empty for a standalone task.
+	Service json.RawMessage `json:"service,omitempty"`
+}
+
+// Next steps the triage's lookup can decide.
+const (
+	// NextJudge: no valid judgement; this execution judges the key.
+	NextJudge = "JUDGE"
+	// NextRemediate: the key is judged REMEDIATE: the task must be stopped.
+	NextRemediate = "REMEDIATE"
+	// NextDone: the key is judged compliant or report-only (or, in audit
+	// mode, being judged by another execution): nothing to do.
+	NextDone = "DONE"
+	// NextWait: another execution is judging the key (enforce mode): wait
+	// and look again.
+	NextWait = "WAIT"
+)
+
+// Lookup is what "Look up judgement" returns ($.lookup): the judgement key,
+// what goes into it, and what is known under it.
+type Lookup struct {
+	// PolicyHash is the hash of the policy bundle in Parameter Store.
+	PolicyHash string `json:"policyHash"`
+	// Subject is the hash of what the policy reads that is not per-task
+	// identity (see package judgement); Key combines it with the policy hash
+	// and the deployment's settings.
+	Subject string `json:"subject"`
+	Key     string `json:"key"`
+	// TaskDefinitionTags, ServiceTags and Service are what went into the
+	// subject; the workflow evaluates with exactly these.
+	TaskDefinitionTags map[string]string `json:"taskDefinitionTags"`
+	ServiceTags        map[string]string `json:"serviceTags,omitempty"`
+	Service            json.RawMessage   `json:"service,omitempty"`
+	// Next is what the triage does: JUDGE, REMEDIATE, DONE or WAIT.
+	Next string `json:"next"`
+	// Reason says why, for people ("judged COMPLIANT at …").
+	Reason string `json:"reason"`
+	// Judgement is the stored judgement Next relies on, if any.
+	Judgement *JudgementRef `json:"judgement,omitempty"`
+	// Evaluation is the stored judgement's evaluation when Next is
+	// REMEDIATE: the workflow remediates with it, without evaluating.
+	Evaluation *Evaluation `json:"evaluation,omitempty"`
+	// Waits counts the lookups that found the key being judged elsewhere.
+	Waits int `json:"waits,omitempty"`
+}
+
+// JudgementRef names a stored judgement.
+type JudgementRef struct {
+	Key        string  `json:"key"`
+	PolicyHash string  `json:"policyHash"`
+	JudgedAt   string  `json:"judgedAt"`
+	ExpiresAt  string  `json:"expiresAt,omitempty"`
+	Outcome    Outcome `json:"outcome,omitempty"`
+}
+
+// What the reports do for a judgement.
+const (
+	// ReportFull: an SNS message and the Security Hub findings.
+	ReportFull = "FULL"
+	// ReportFindings: the findings only (updated counts, resolutions).
+	ReportFindings = "FINDINGS"
+	// ReportNone: nothing new to report.
+	ReportNone = "NONE"
+)
+
+// Judgement is what "Record judgement" returns ($.judgement).
+type Judgement struct {
+	JudgementRef
+	// Report is FULL (news: a first judgement with findings, or findings
+	// that changed), FINDINGS (nothing new to say, but findings to resolve)
+	// or NONE.
+	Report string `json:"report"`
+	// Resolve are the rules flagged for this revision before and not now:
+	// their findings are resolved.
+	Resolve []string `json:"resolve,omitempty"`
+}
+
+// Incident is what "Count remediated task" returns ($.incident).
+type Incident struct {
+	ID string `json:"id"`
+	// Tasks is how many tasks the incident covered so far.
+	Tasks   int    `json:"tasks"`
+	FirstAt string `json:"firstAt"`
+	// First is true for the task that opened the incident: it gets the SNS
+	// message; later ones only update the findings.
+	First bool `json:"first"`
+	// Report is FULL for the first task, FINDINGS for later ones.
+	Report string `json:"report"`
 }
 
 // Outcome is the branch the workflow takes after evaluation.
@@ -174,6 +333,11 @@ type Evaluation struct {
 	// ApprovalTimeoutSeconds is how long "Wait for approval" waits
 	// (its TimeoutSecondsPath); set when ApprovalRequired.
 	ApprovalTimeoutSeconds int `json:"approvalTimeoutSeconds,omitempty"`
+	// HoldsForEveryTask is true for a decision made at registration (no
+	// task) that remediates whatever task runs the revision: some violation
+	// is of a rule no exemption scoped to a cluster or service can lift.
+	// Later tasks of the revision are then remediated without evaluating.
+	HoldsForEveryTask bool `json:"holdsForEveryTask,omitempty"`
 }
 
 // Decision is data.ecs.compliance.decision, the policy's answer.
@@ -248,11 +412,28 @@ type Remediation struct {
 	TaskDefinition *ActionResult `json:"taskDefinition,omitempty"`
 }
 
-// ECS APIs a remediation step calls.
+// AWS APIs a remediation step calls: ActionResult.API, and the API of an
+// in-memory account's recorded action.
 const (
 	APIUpdateService            = "UpdateService"
 	APIStopTask                 = "StopTask"
 	APIDeregisterTaskDefinition = "DeregisterTaskDefinition"
+	// APIRegisterScalableTarget is Application Auto Scaling's call that the
+	// scale step makes to suspend a service's scaling (ScalableTarget).
+	APIRegisterScalableTarget = "RegisterScalableTarget"
+)
+
+// Reasons a remediation step deliberately changed nothing (ActionResult.Reason).
+const (
+	// ReasonUnverifiedMembership: ECS does not confirm that the task belongs
+	// to the service its group names (the task's task definition and
+	// startedBy match none of the service's deployments or task sets, or the
+	// task is gone), so the service was not scaled. The task is still stopped.
+	ReasonUnverifiedMembership = "UNVERIFIED_MEMBERSHIP"
+	// ReasonSharedWithExcluded: the task definition is used by an excluded
+	// cluster's services or tasks, or by an excluded service (SharedWith), so
+	// it was not deregistered.
+	ReasonSharedWithExcluded = "SHARED_WITH_EXCLUDED"
 )
 
 // ActionResult is what a remediation step returns.
@@ -261,12 +442,54 @@ type ActionResult struct {
 	Target string `json:"target"`
 	// Changed is false when there was nothing to do (the task was already
 	// stopped, the service already at 0 or gone, the task definition already
-	// INACTIVE, or the task has no service).
+	// INACTIVE, or the task has no service) or when the step refused on
+	// purpose (Reason). For the scale step it is true when the service's
+	// desired count or its scalable target changed.
 	Changed bool   `json:"changed"`
 	Detail  string `json:"detail,omitempty"`
+	// Reason is set when the step changed nothing on purpose: one of the
+	// Reason* constants (Detail says it in words).
+	Reason string `json:"reason,omitempty"`
 	// PreviousDesiredCount is the service's desired count before it was
 	// scaled to zero, so that an operator can restore it.
 	PreviousDesiredCount *int32 `json:"previousDesiredCount,omitempty"`
+	// ScalableTarget is the service's Application Auto Scaling target, when
+	// it has one (scale step only): what it was and whether the step
+	// suspended it.
+	ScalableTarget *ScalableTarget `json:"scalableTarget,omitempty"`
+	// SharedWith are the excluded services and tasks (ARNs) that use the
+	// task definition (deregister step, Reason SHARED_WITH_EXCLUDED).
+	SharedWith []string `json:"sharedWith,omitempty"`
+}
+
+// ScalableTarget is a service's Application Auto Scaling target (namespace
+// ecs, dimension ecs:service:DesiredCount) as the scale step found and left
+// it. The step suspends its scaling and sets its capacity to 0..0, so that
+// nothing scales the service up again; Previous is what to put back.
+type ScalableTarget struct {
+	// ResourceID is "service/CLUSTER/NAME".
+	ResourceID string `json:"resourceId"`
+	// Changed is true when this execution changed the target
+	// (RegisterScalableTarget).
+	Changed bool `json:"changed"`
+	// Previous is the target before this execution changed it.
+	Previous Scaling `json:"previous"`
+	// Now is the target as the step left it.
+	Now Scaling `json:"now"`
+}
+
+// Scaling is a scalable target's capacity range and suspended state.
+type Scaling struct {
+	MinCapacity                int32 `json:"minCapacity"`
+	MaxCapacity                int32 `json:"maxCapacity"`
+	DynamicScalingInSuspended  bool  `json:"dynamicScalingInSuspended"`
+	DynamicScalingOutSuspended bool  `json:"dynamicScalingOutSuspended"`
+	ScheduledScalingSuspended  bool  `json:"scheduledScalingSuspended"`
+}
+
+// Suspended reports whether all of the target's scaling is suspended.
+func (s Scaling) Suspended() bool {
+	return s.DynamicScalingInSuspended && s.DynamicScalingOutSuspended && s.ScheduledScalingSuspended
 }
 
 // Report is $.report: what the report steps sent.
@@ -294,16 +517,20 @@ type ErrorInfo struct {
 
 // Step keys: where each state's Catch stores its error ($.failure.<key>).
 const (
-	StepRecordTask    = "recordTask"
-	StepLoadPolicy    = "loadPolicy"
-	StepDescribe      = "describeTaskDefinition"
-	StepEvaluate      = "evaluate"
-	StepApproval      = "approval"
-	StepScaleService  = "scaleService"
-	StepStopTask      = "stopTask"
-	StepDeregister    = "deregisterTaskDefinition"
-	StepReport        = "report"
-	StepReportFailure = "reportFailure"
+	StepRecordTask      = "recordTask"
+	StepLookUpJudgement = "lookUpJudgement"
+	StepStartWorkflow   = "startWorkflow"
+	StepRecordJudgement = "recordJudgement"
+	StepCountIncident   = "countIncident"
+	StepLoadPolicy      = "loadPolicy"
+	StepDescribe        = "describeTaskDefinition"
+	StepEvaluate        = "evaluate"
+	StepApproval        = "approval"
+	StepScaleService    = "scaleService"
+	StepStopTask        = "stopTask"
+	StepDeregister      = "deregisterTaskDefinition"
+	StepReport          = "report"
+	StepReportFailure   = "reportFailure"
 )
 
 // Error names that steps return (the Lambda errorType, the ASL's ErrorEquals).

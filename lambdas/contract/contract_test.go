@@ -1,6 +1,10 @@
 package contract
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 func TestServiceArnKeepsThePartition(t *testing.T) {
 	for _, tc := range []struct {
@@ -22,5 +26,33 @@ func TestServiceArnKeepsThePartition(t *testing.T) {
 				t.Fatalf("ServiceArn = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestSummarizeTaskDefinitionKeepsNoSecrets(t *testing.T) {
+	raw := json.RawMessage(`{"family": "api", "revision": 7, "networkMode": "awsvpc", "cpu": "256",
+	  "volumes": [{"name": "v", "host": {"sourcePath": "/var/run/docker.sock"}}],
+	  "containerDefinitions": [{"name": "api", "image": "nginx:1.25", "privileged": true, "user": "0",
+	    "environment": [{"name": "DB_PASSWORD", "value": "hunter2"}], "secrets": [{"name": "K", "valueFrom": "arn:x"}],
+	    "command": ["--token", "abc"], "readonlyRootFilesystem": false, "essential": true}]}`)
+	got, err := SummarizeTaskDefinition(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"hunter2", "DB_PASSWORD", "valueFrom", "--token", "docker.sock", "environment", "command"} {
+		if strings.Contains(string(got), leak) {
+			t.Errorf("summary keeps %q: %s", leak, got)
+		}
+	}
+	for _, kept := range []string{`"family":"api"`, `"revision":7`, `"image":"nginx:1.25"`, `"privileged":true`, `"user":"0"`, `"networkMode":"awsvpc"`} {
+		if !strings.Contains(string(got), kept) {
+			t.Errorf("summary lost %s: %s", kept, got)
+		}
+	}
+	if _, err := SummarizeTaskDefinition(json.RawMessage(`[]`)); err == nil {
+		t.Error("a list: want an error")
+	}
+	if _, err := SummarizeTaskDefinition(json.RawMessage(`{"containerDefinitions": {}}`)); err == nil {
+		t.Error("containerDefinitions not a list: want an error")
 	}
 }

@@ -73,10 +73,11 @@ type Account struct {
 	imports  []findingRecord // every successful import, in order
 	actions  []Action
 
-	throttleN int
-	tries     map[string]int
-	calls     map[string]int
-	throttled int
+	throttleN   int
+	sdkAttempts int
+	tries       map[string]int
+	calls       map[string]int
+	throttled   int
 
 	idem idempotency.Memory
 
@@ -156,12 +157,26 @@ func (a *Account) begin(ctx context.Context, svc, op, key string) error {
 		a.tries = map[string]int{}
 	}
 	k := svc + "." + op + "\x00" + key
-	a.tries[k]++
-	if a.tries[k] <= a.throttleN {
+	// The SDK's own retryer tries a throttled call again (sdkAttempts in
+	// all) before the step sees the error.
+	for range max(a.sdkAttempts, 1) {
+		a.tries[k]++
+		if a.tries[k] > a.throttleN {
+			return nil
+		}
 		a.throttled++
-		return opError(svc, op, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded", Fault: smithy.FaultClient})
 	}
-	return nil
+	return opError(svc, op, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded", Fault: smithy.FaultClient})
+}
+
+// SDKAttempts makes every call try up to n times before a throttling error
+// reaches the caller, as the AWS SDK's standard retryer does (3 attempts)
+// for the steps' real clients. The default, 1, hands every throttled try to
+// the caller.
+func (a *Account) SDKAttempts(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sdkAttempts = n
 }
 
 // Calls counts the API calls made, by "Service.Operation" (throttled tries
@@ -304,6 +319,10 @@ func build(w World) (*Account, []error) {
 			} else {
 				s.taskDef = td.arn
 			}
+		}
+		if err := a.loadService(s, ws); err != nil {
+			bad("services[%d] %s/%s: %v", i, ws.Cluster, ws.ServiceName, err)
+			continue
 		}
 		a.services = append(a.services, s)
 		a.clusters[s.cluster] = true

@@ -61,7 +61,7 @@ func TestThrottleFirst(t *testing.T) {
 		return err
 	}
 	claim := func(a *inmemory.Account, at time.Duration) error {
-		_, err := a.Idempotency().Claim(ctx, apiTask, clock.Add(at), time.Hour)
+		_, err := a.Idempotency().Claim(ctx, apiTask, "exec-1", clock.Add(at), time.Hour)
 		return err
 	}
 	publish := func(a *inmemory.Account, msg string) error {
@@ -149,25 +149,25 @@ func TestIdempotencyStore(t *testing.T) {
 	a := newAccount(t)
 	ctx := context.Background()
 	store := a.Idempotency()
-	first, err := store.Claim(ctx, apiTask, clock, time.Hour)
+	first, err := store.Claim(ctx, apiTask, "exec-1", clock, time.Hour)
 	if err != nil || !first.Claimed {
 		t.Fatalf("first claim %+v %v", first, err)
 	}
-	dup, err := store.Claim(ctx, apiTask, clock.Add(time.Minute), time.Hour)
+	dup, err := store.Claim(ctx, apiTask, "exec-2", clock.Add(time.Minute), time.Hour)
 	if err != nil || dup.Claimed || !dup.FirstSeen.Equal(clock) {
 		t.Fatalf("second claim %+v %v", dup, err)
 	}
 	if c, ok := a.Claimed(apiTask); !ok || !c.FirstSeen.Equal(clock) {
 		t.Fatalf("Claimed = %+v %v", c, ok)
 	}
-	if err := store.Release(ctx, apiTask); err != nil {
+	if err := store.Release(ctx, apiTask, first.Attempt); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := a.Claimed(apiTask); ok {
-		t.Fatal("claim kept after release")
+	if c, ok := a.Claimed(apiTask); !ok || !c.Released {
+		t.Fatalf("after release: %+v, %v; want the claim kept, released", c, ok)
 	}
 	a.ThrottleFirst(1)
-	if err := store.Release(ctx, apiTask); step.Name(err) != contract.ErrTransient {
+	if err := store.Release(ctx, apiTask, first.Attempt); step.Name(err) != contract.ErrTransient {
 		t.Fatalf("throttled release: %v", err)
 	}
 }
@@ -256,7 +256,7 @@ func TestConcurrentUse(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			_, err := a.Idempotency().Claim(ctx, apiTask, clock, time.Hour)
+			_, err := a.Idempotency().Claim(ctx, apiTask, "exec-1", clock, time.Hour)
 			errs <- err
 			_ = a.Mark()
 			_ = a.World()
@@ -289,7 +289,7 @@ func TestZeroAccountDoesNotPanic(t *testing.T) {
 	if _, err := a.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(topic), Message: aws.String("m")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Idempotency().Claim(ctx, apiTask, clock, time.Hour); err != nil {
+	if _, err := a.Idempotency().Claim(ctx, apiTask, "exec-1", clock, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,12 +40,33 @@ type service struct {
 	desired       int32
 	taskDef       string // ARN
 	status        string
+	// controller is the deployment controller: ECS (default), CODE_DEPLOY
+	// or EXTERNAL (which have task sets instead of deployments).
+	controller string
+	// deployments (ECS controller) or taskSets (the others) as the world
+	// gave them or UpdateService made them; nil: one PRIMARY deployment (or
+	// task set) of taskDef, see units.
+	deployments []unit
+	taskSets    []unit
+	// target is the Application Auto Scaling target (autoscaling.go).
+	target *scalableTarget
+	// deployed counts the deployments UpdateService made (their ids).
+	deployed int
+	// config are the world's other members of the service (API JSON).
+	config map[string]json.RawMessage
+}
+
+// unit is a deployment or a task set: what starts a service's tasks (their
+// startedBy is its id).
+type unit struct {
+	id, taskDef, status string
 }
 
 type task struct {
 	arn, id, cluster string
 	taskDef          string
 	group            string
+	startedBy        string
 	lastStatus       string
 	desiredStatus    string
 	launchType       string
@@ -120,7 +143,7 @@ func (a *Account) loadTask(wt WorldTask) (*task, error) {
 	}
 	parts := strings.Split(strings.TrimPrefix(p.Resource, "task/"), "/")
 	t := &task{
-		arn: wt.TaskArn, id: parts[len(parts)-1], cluster: wt.Cluster, group: wt.Group,
+		arn: wt.TaskArn, id: parts[len(parts)-1], cluster: wt.Cluster, group: wt.Group, startedBy: wt.StartedBy,
 		lastStatus: wt.LastStatus, launchType: wt.LaunchType, version: 1,
 	}
 	if c := clusterOfTaskARN(p); c != "" {
@@ -152,6 +175,163 @@ func (a *Account) loadTask(wt WorldTask) (*task, error) {
 		t.taskDef = td.arn
 	}
 	return t, nil
+}
+
+// Deployment controllers (types.DeploymentControllerType).
+const (
+	controllerECS        = "ECS"
+	controllerCodeDeploy = "CODE_DEPLOY"
+	controllerExternal   = "EXTERNAL"
+)
+
+// loadService reads what a world service has besides its cluster, name,
+// count, task definition and status: its deployment controller, its
+// deployments or task sets, and its Application Auto Scaling target. The
+// account's build calls it for each service of the world.
+func (a *Account) loadService(s *service, ws WorldService) error {
+	for k, v := range ws.Configuration {
+		if !json.Valid(v) {
+			return fmt.Errorf("configuration.%s is not JSON", k)
+		}
+	}
+	s.config = ws.Configuration
+	s.controller = ws.DeploymentController
+	switch s.controller {
+	case "":
+		s.controller = controllerECS
+	case controllerECS, controllerCodeDeploy, controllerExternal:
+	default:
+		return fmt.Errorf("deploymentController %q is not ECS, CODE_DEPLOY or EXTERNAL", ws.DeploymentController)
+	}
+	if s.usesTaskSets() && len(ws.Deployments) > 0 {
+		return fmt.Errorf("a %s service has taskSets, not deployments", s.controller)
+	}
+	if !s.usesTaskSets() && len(ws.TaskSets) > 0 {
+		return fmt.Errorf("an ECS service has deployments, not taskSets (taskSets need deploymentController CODE_DEPLOY or EXTERNAL)")
+	}
+	var err error
+	if s.deployments, err = a.loadUnits("deployments", ws.Deployments, "PRIMARY", "ACTIVE", "INACTIVE"); err != nil {
+		return err
+	}
+	if s.taskSets, err = a.loadUnits("taskSets", ws.TaskSets, "PRIMARY", "ACTIVE", "DRAINING"); err != nil {
+		return err
+	}
+	if s.taskDef == "" {
+		for _, u := range append(s.deployments, s.taskSets...) {
+			if u.status == "PRIMARY" {
+				s.taskDef = u.taskDef
+			}
+		}
+	}
+	if as := ws.AutoScaling; as != nil {
+		if as.MinCapacity < 0 || as.MaxCapacity < as.MinCapacity {
+			return fmt.Errorf("autoScaling: minCapacity %d and maxCapacity %d: want 0 <= minCapacity <= maxCapacity", as.MinCapacity, as.MaxCapacity)
+		}
+		s.target = &scalableTarget{min: as.MinCapacity, max: as.MaxCapacity, created: a.clock().UTC()}
+		s.target.in, s.target.out, s.target.scheduled = as.Suspended, as.Suspended, as.Suspended
+		if ss := as.SuspendedState; ss != nil {
+			s.target.in, s.target.out, s.target.scheduled = ss.DynamicScalingInSuspended, ss.DynamicScalingOutSuspended, ss.ScheduledScalingSuspended
+		}
+	}
+	return nil
+}
+
+// loadUnits checks a service's deployments or task sets: an id each, once; a
+// task definition of the world; a status among those allowed (default:
+// PRIMARY for the first, ACTIVE for the others), at most one PRIMARY.
+func (a *Account) loadUnits(field string, ws []WorldDeployment, allowed ...string) ([]unit, error) {
+	if ws == nil {
+		return nil, nil
+	}
+	units := []unit{}
+	primary := 0
+	for i, w := range ws {
+		u := unit{id: w.ID, status: w.Status}
+		switch {
+		case u.id == "":
+			return nil, fmt.Errorf("%s[%d]: id is required", field, i)
+		case slices.ContainsFunc(units, func(o unit) bool { return o.id == u.id }):
+			return nil, fmt.Errorf("%s[%d]: id %q appears twice", field, i, u.id)
+		}
+		if u.status == "" {
+			u.status = allowed[1]
+			if i == 0 {
+				u.status = allowed[0]
+			}
+		}
+		if !slices.Contains(allowed, u.status) {
+			return nil, fmt.Errorf("%s[%d] %s: status %q is not %s", field, i, u.id, w.Status, strings.Join(allowed, ", "))
+		}
+		if u.status == "PRIMARY" {
+			primary++
+		}
+		td := a.resolveTaskDef(w.TaskDefinition, false)
+		if td == nil {
+			return nil, fmt.Errorf("%s[%d] %s: task definition %q is not in taskDefinitions", field, i, u.id, w.TaskDefinition)
+		}
+		u.taskDef = td.arn
+		units = append(units, u)
+	}
+	if primary > 1 {
+		return nil, fmt.Errorf("%s: %d are PRIMARY; a service has one", field, primary)
+	}
+	return units, nil
+}
+
+func (s *service) usesTaskSets() bool {
+	return s.controller == controllerCodeDeploy || s.controller == controllerExternal
+}
+
+// units are the service's deployments, or task sets: as the world gave them
+// (or UpdateService made them), else one PRIMARY of its task definition
+// whose id is the one its tasks were started by (defaultDeploymentID).
+func (a *Account) units(s *service) []unit {
+	given := s.deployments
+	if s.usesTaskSets() {
+		given = s.taskSets
+	}
+	if given != nil || s.taskDef == "" {
+		return given
+	}
+	return []unit{{id: a.defaultDeploymentID(s), taskDef: s.taskDef, status: "PRIMARY"}}
+}
+
+// defaultDeploymentID is the id of a service's PRIMARY deployment when the
+// world lists none: the startedBy of the first of its tasks (in its cluster,
+// group service:NAME, running its task definition) that a deployment
+// started (ecs-svc/DIGITS, as ECS names them); without one, an id made from
+// the service's ARN. A task started otherwise (RunTask's startedBy, or none)
+// never makes the id, so it stays unverified.
+func (a *Account) defaultDeploymentID(s *service) string {
+	for _, t := range a.tasks {
+		if t.cluster == s.cluster && t.group == "service:"+s.name && t.taskDef == s.taskDef && isDeploymentID(t.startedBy) {
+			return t.startedBy
+		}
+	}
+	return deploymentID(a.serviceARN(s.cluster, s.name), 0)
+}
+
+// deploymentID is an ECS-like deployment id (ecs-svc/ and 19 digits) made
+// from the service's ARN and the deployment's number.
+func deploymentID(serviceArn string, n int) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s#%d", serviceArn, n)
+	return fmt.Sprintf("ecs-svc/%019d", h.Sum64()%10_000_000_000_000_000_000)
+}
+
+// isDeploymentID reports whether s looks like the id ECS gives a deployment
+// or a task set: ecs-svc/ and digits.
+func isDeploymentID(s string) bool {
+	digits, ok := strings.CutPrefix(s, "ecs-svc/")
+	if !ok || digits == "" {
+		return false
+	}
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ---- lookups (a.mu held) ----
@@ -320,17 +500,38 @@ func (a *Account) typedService(s *service, withTags bool) types.Service {
 			running++
 		}
 	}
+	controller := s.controller
+	if controller == "" {
+		controller = controllerECS
+	}
 	out := types.Service{
-		ServiceArn:         aws.String(a.serviceARN(s.cluster, s.name)),
-		ServiceName:        aws.String(s.name),
-		ClusterArn:         aws.String(a.clusterARN(s.cluster)),
-		Status:             aws.String(s.status),
-		DesiredCount:       s.desired,
-		RunningCount:       running,
-		SchedulingStrategy: types.SchedulingStrategyReplica,
+		ServiceArn:           aws.String(a.serviceARN(s.cluster, s.name)),
+		ServiceName:          aws.String(s.name),
+		ClusterArn:           aws.String(a.clusterARN(s.cluster)),
+		Status:               aws.String(s.status),
+		DesiredCount:         s.desired,
+		RunningCount:         running,
+		SchedulingStrategy:   types.SchedulingStrategyReplica,
+		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerType(controller)},
+		Deployments:          []types.Deployment{},
 	}
 	if s.taskDef != "" {
 		out.TaskDefinition = aws.String(s.taskDef)
+	}
+	for _, u := range a.units(s) {
+		if s.usesTaskSets() {
+			out.TaskSets = append(out.TaskSets, types.TaskSet{
+				Id: aws.String(u.id), Status: aws.String(u.status), TaskDefinition: aws.String(u.taskDef),
+				TaskSetArn: aws.String(a.ecsARN("task-set/" + s.cluster + "/" + s.name + "/" + u.id)),
+				ServiceArn: out.ServiceArn, ClusterArn: out.ClusterArn,
+			})
+			continue
+		}
+		d := types.Deployment{Id: aws.String(u.id), Status: aws.String(u.status), TaskDefinition: aws.String(u.taskDef)}
+		if u.status == "PRIMARY" {
+			d.DesiredCount, d.RunningCount = s.desired, running
+		}
+		out.Deployments = append(out.Deployments, d)
 	}
 	if withTags {
 		out.Tags = a.ecsTags(a.serviceARN(s.cluster, s.name))
@@ -353,6 +554,9 @@ func (a *Account) typedTask(t *task, withTags bool) types.Task {
 	}
 	if t.group != "" {
 		out.Group = aws.String(t.group)
+	}
+	if t.startedBy != "" {
+		out.StartedBy = aws.String(t.startedBy)
 	}
 	if t.stoppedReason != "" {
 		out.StoppedReason = aws.String(t.stoppedReason)
@@ -526,6 +730,7 @@ func (a *Account) DescribeServices(ctx context.Context, in *ecs.DescribeServices
 		withTags = withTags || f == types.ServiceFieldTags
 	}
 	out := &ecs.DescribeServicesOutput{Services: []types.Service{}, Failures: []types.Failure{}}
+	var configs []map[string]json.RawMessage // per described service
 	for _, ref := range in.Services {
 		c, name, ok := serviceRef(cluster, ref)
 		var s *service
@@ -537,7 +742,9 @@ func (a *Account) DescribeServices(ctx context.Context, in *ecs.DescribeServices
 			continue
 		}
 		out.Services = append(out.Services, a.typedService(s, withTags))
+		configs = append(configs, s.config)
 	}
+	withServicesBody(&out.ResultMetadata, out, configs)
 	return out, nil
 }
 
@@ -581,6 +788,9 @@ func (a *Account) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput,
 	}
 	newTD := s.taskDef
 	if in.TaskDefinition != nil {
+		if s.usesTaskSets() {
+			return nil, invalidParameter(op, fmt.Sprintf("Unable to update task definition on services with a %s deployment controller. Use the task sets (CreateTaskSet) instead.", s.controller))
+		}
 		td := a.resolveTaskDef(*in.TaskDefinition, true)
 		switch {
 		case td == nil:
@@ -591,6 +801,19 @@ func (a *Account) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput,
 		newTD = td.arn
 	}
 	changed := newTD != s.taskDef
+	if changed {
+		// A new task definition is a new PRIMARY deployment; the one before
+		// stays ACTIVE (draining), as in ECS.
+		deployments := []unit{}
+		for _, u := range a.units(s) {
+			if u.status == "PRIMARY" {
+				u.status = "ACTIVE"
+			}
+			deployments = append(deployments, u)
+		}
+		s.deployed++
+		s.deployments = append(deployments, unit{id: deploymentID(a.serviceARN(s.cluster, s.name), s.deployed), taskDef: newTD, status: "PRIMARY"})
+	}
 	s.taskDef = newTD
 	if in.DesiredCount != nil && *in.DesiredCount != s.desired {
 		s.desired = *in.DesiredCount
@@ -728,4 +951,122 @@ func (a *Account) DeregisterTaskDefinition(ctx context.Context, in *ecs.Deregist
 		return nil, ecsErr(op, &types.ServerException{Message: aws.String(err.Error())})
 	}
 	return &ecs.DeregisterTaskDefinitionOutput{TaskDefinition: typed}, nil
+}
+
+// listPage cuts arns (sorted) to the page that token starts, at most n;
+// the next page's token is its offset. A token this account did not give is
+// an InvalidParameterException.
+func listPage(op string, arns []string, token *string, maxResults *int32, def int32) ([]string, *string, error) {
+	n := def
+	if maxResults != nil {
+		if *maxResults < 1 || *maxResults > 100 {
+			return nil, nil, invalidParameter(op, "maxResults must be between 1 and 100.")
+		}
+		n = *maxResults
+	}
+	from := 0
+	if t := aws.ToString(token); t != "" {
+		off, ok := strings.CutPrefix(t, "inmemory:")
+		i, err := strconv.Atoi(off)
+		if !ok || err != nil || i < 0 || i > len(arns) {
+			return nil, nil, invalidParameter(op, "Invalid nextToken.")
+		}
+		from = i
+	}
+	to := min(from+int(n), len(arns))
+	var next *string
+	if to < len(arns) {
+		next = aws.String("inmemory:" + strconv.Itoa(to))
+	}
+	return arns[from:to], next, nil
+}
+
+// ListServices lists the ARNs of a cluster's services that are not INACTIVE
+// (launchType and schedulingStrategy filter them), in name order, 10 a page
+// unless maxResults (1–100) says otherwise. An unknown cluster is a
+// ClusterNotFoundException.
+func (a *Account) ListServices(ctx context.Context, in *ecs.ListServicesInput, _ ...func(*ecs.Options)) (*ecs.ListServicesOutput, error) {
+	const op = "ListServices"
+	if in == nil {
+		in = &ecs.ListServicesInput{}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cluster := clusterName(in.Cluster)
+	if err := a.begin(ctx, serviceECS, op, cluster+"\x00"+aws.ToString(in.NextToken)); err != nil {
+		return nil, err
+	}
+	if !a.clusters[cluster] {
+		return nil, clusterNotFound(op)
+	}
+	var arns []string
+	for _, s := range a.services {
+		switch {
+		case s.cluster != cluster, s.status == "INACTIVE",
+			in.SchedulingStrategy != "" && in.SchedulingStrategy != types.SchedulingStrategyReplica:
+			continue
+		}
+		arns = append(arns, a.serviceARN(s.cluster, s.name))
+	}
+	if in.LaunchType != "" {
+		arns = nil // the in-memory services have no launch type
+	}
+	sort.Strings(arns)
+	page, next, err := listPage(op, arns, in.NextToken, in.MaxResults, 10)
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.ListServicesOutput{ServiceArns: append([]string{}, page...), NextToken: next}, nil
+}
+
+// ListTasks lists the ARNs of a cluster's tasks whose desired status is
+// desiredStatus (default RUNNING), filtered by family, serviceName (the
+// task's group), startedBy and launchType, in ARN order, 100 a page unless
+// maxResults (1–100) says otherwise. An unknown cluster is a
+// ClusterNotFoundException.
+func (a *Account) ListTasks(ctx context.Context, in *ecs.ListTasksInput, _ ...func(*ecs.Options)) (*ecs.ListTasksOutput, error) {
+	const op = "ListTasks"
+	if in == nil {
+		in = &ecs.ListTasksInput{}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cluster := clusterName(in.Cluster)
+	key := strings.Join([]string{cluster, aws.ToString(in.Family), aws.ToString(in.ServiceName), string(in.DesiredStatus),
+		aws.ToString(in.StartedBy), aws.ToString(in.NextToken)}, "\x00")
+	if err := a.begin(ctx, serviceECS, op, key); err != nil {
+		return nil, err
+	}
+	if !a.clusters[cluster] {
+		return nil, clusterNotFound(op)
+	}
+	if in.Family != nil && in.ServiceName != nil {
+		return nil, invalidParameter(op, "Family and ServiceName cannot both be specified.")
+	}
+	desired := string(in.DesiredStatus)
+	if desired == "" {
+		desired = "RUNNING"
+	}
+	var arns []string
+	for _, t := range a.tasks {
+		family := ""
+		if td := a.resolveTaskDef(t.taskDef, false); td != nil {
+			family = td.family
+		}
+		switch {
+		case t.cluster != cluster, t.desiredStatus != desired,
+			in.Family != nil && family != *in.Family,
+			in.ServiceName != nil && t.group != "service:"+*in.ServiceName,
+			in.StartedBy != nil && t.startedBy != *in.StartedBy,
+			in.LaunchType != "" && t.launchType != string(in.LaunchType):
+			continue
+		}
+		arns = append(arns, t.arn)
+	}
+	sort.Strings(arns)
+	page, next, err := listPage(op, arns, in.NextToken, in.MaxResults, 100)
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.ListTasksOutput{TaskArns: append([]string{}, page...), NextToken: next}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -450,6 +451,205 @@ func TestECSErrorsAreTheSDKsTypes(t *testing.T) {
 			var invalid smithy.InvalidParamsError
 			if err := m.call(); !errors.As(err, &invalid) {
 				t.Fatalf("err = %v, want InvalidParamsError", err)
+			}
+		})
+	}
+}
+
+var deploymentIDRE = regexp.MustCompile(`^ecs-svc/[0-9]{19}$`)
+
+// The scale step verifies a task against the service's deployments: the
+// account describes them, and the task's startedBy as the event gave it.
+func TestDeploymentsAndStartedBy(t *testing.T) {
+	ctx := context.Background()
+	prodTask := func(id, td, group, startedBy string) map[string]any {
+		return map[string]any{
+			"taskArn": "arn:aws:ecs:us-east-1:123456789012:task/prod/" + id, "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+			"taskDefinitionArn": td, "group": group, "startedBy": startedBy, "lastStatus": "PENDING",
+		}
+	}
+	tests := []struct {
+		name      string
+		world     inmemory.World
+		events    []map[string]any
+		service   string
+		task      string
+		wantID    string // "" = one made from the service's ARN
+		wantStart string
+	}{
+		{
+			name:    "a world task without startedBy keeps none, and the deployment's id is made up",
+			world:   testWorld(t),
+			service: "api", task: apiTask,
+		},
+		{
+			name:    "the deployment's id is the startedBy its task's event carries",
+			world:   inmemory.World{TaskDefinitions: testWorld(t).TaskDefinitions, Services: testWorld(t).Services},
+			events:  []map[string]any{prodTask("a1", apiTD7, "service:api", "ecs-svc/1234567890123456789")},
+			service: "api", task: "arn:aws:ecs:us-east-1:123456789012:task/prod/a1",
+			wantID: "ecs-svc/1234567890123456789", wantStart: "ecs-svc/1234567890123456789",
+		},
+		{
+			name:  "a RunTask task claiming the service does not make the deployment's id",
+			world: inmemory.World{TaskDefinitions: testWorld(t).TaskDefinitions, Services: testWorld(t).Services},
+			events: []map[string]any{
+				prodTask("a1", apiTD7, "service:api", "manual"),
+				prodTask("a2", webTD, "service:api", "ecs-svc/5555555555555555555"),
+			},
+			service: "api", task: "arn:aws:ecs:us-east-1:123456789012:task/prod/a1", wantStart: "manual",
+		},
+		{
+			name:    "a service derived from an event is deployed by the event's deployment",
+			events:  []map[string]any{prodTask("w1", apiTD7, "service:worker", "ecs-svc/4242424242424242424")},
+			service: "worker", task: "arn:aws:ecs:us-east-1:123456789012:task/prod/w1",
+			wantID: "ecs-svc/4242424242424242424", wantStart: "ecs-svc/4242424242424242424",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var evs []contract.Event
+			for _, d := range tc.events {
+				evs = append(evs, event(t, d))
+			}
+			a, err := inmemory.Load(inmemory.DeriveWorld(tc.world, evs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := a.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{tc.service}})
+			if err != nil || len(out.Services) != 1 {
+				t.Fatalf("DescribeServices %+v %v", out, err)
+			}
+			s := out.Services[0]
+			if s.DeploymentController == nil || s.DeploymentController.Type != types.DeploymentControllerTypeEcs || len(s.Deployments) != 1 || len(s.TaskSets) != 0 {
+				t.Fatalf("service %+v", s)
+			}
+			d := s.Deployments[0]
+			if aws.ToString(d.Status) != "PRIMARY" || aws.ToString(d.TaskDefinition) != apiTD7 || d.DesiredCount != s.DesiredCount {
+				t.Errorf("deployment %+v", d)
+			}
+			if id := aws.ToString(d.Id); (tc.wantID == "" && !deploymentIDRE.MatchString(id)) || (tc.wantID != "" && id != tc.wantID) {
+				t.Errorf("deployment id %q, want %q", id, tc.wantID)
+			}
+			tasks, err := a.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("prod"), Tasks: []string{tc.task}})
+			if err != nil || len(tasks.Tasks) != 1 {
+				t.Fatalf("DescribeTasks %+v %v", tasks, err)
+			}
+			if got := aws.ToString(tasks.Tasks[0].StartedBy); got != tc.wantStart {
+				t.Errorf("startedBy %q, want %q", got, tc.wantStart)
+			}
+			if tc.wantStart != "" && tc.wantID == "" && aws.ToString(d.Id) == tc.wantStart {
+				t.Errorf("the deployment took the id of a task it did not start")
+			}
+		})
+	}
+}
+
+func TestUpdateServiceWithANewTaskDefinitionIsANewDeployment(t *testing.T) {
+	a := newAccount(t)
+	ctx := context.Background()
+	describe := func() []types.Deployment {
+		out, err := a.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Services[0].Deployments
+	}
+	before := describe()
+	if _, err := a.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("web"), TaskDefinition: aws.String("api:7")}); err != nil {
+		t.Fatal(err)
+	}
+	after := describe()
+	if len(after) != 2 || aws.ToString(after[0].Id) != aws.ToString(before[0].Id) || aws.ToString(after[0].Status) != "ACTIVE" ||
+		aws.ToString(after[1].Status) != "PRIMARY" || aws.ToString(after[1].TaskDefinition) != apiTD7 ||
+		aws.ToString(after[1].Id) == aws.ToString(before[0].Id) || !deploymentIDRE.MatchString(aws.ToString(after[1].Id)) {
+		t.Fatalf("deployments before %+v after %+v", before, after)
+	}
+	// A count alone is no new deployment.
+	if _, err := a.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("web"), DesiredCount: aws.Int32(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(describe()); n != 2 {
+		t.Fatalf("%d deployments after a count change, want 2", n)
+	}
+}
+
+func TestListServices(t *testing.T) {
+	a := newAccount(t)
+	ctx := context.Background()
+	all := []string{"arn:aws:ecs:us-east-1:123456789012:service/prod/api", "arn:aws:ecs:us-east-1:123456789012:service/prod/old", webService}
+	out, err := a.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("prod")})
+	if err != nil || !reflect.DeepEqual(out.ServiceArns, all) || out.NextToken != nil {
+		t.Fatalf("ListServices = %+v, %v; want every service, DRAINING included, in order", out, err)
+	}
+	// Page by page.
+	var got []string
+	in := &ecs.ListServicesInput{Cluster: aws.String("arn:aws:ecs:us-east-1:123456789012:cluster/prod"), MaxResults: aws.Int32(2)}
+	for pages := 1; ; pages++ {
+		out, err := a.ListServices(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, out.ServiceArns...)
+		if out.NextToken == nil {
+			if pages != 2 {
+				t.Errorf("%d pages of 2 for 3 services", pages)
+			}
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	if !reflect.DeepEqual(got, all) {
+		t.Errorf("pages gave %v", got)
+	}
+	errCases := []struct {
+		name string
+		in   *ecs.ListServicesInput
+		code string
+	}{
+		{"an unknown cluster", &ecs.ListServicesInput{Cluster: aws.String("nope")}, "ClusterNotFoundException"},
+		{"the default cluster when it does not exist", &ecs.ListServicesInput{}, "ClusterNotFoundException"},
+		{"maxResults over 100", &ecs.ListServicesInput{Cluster: aws.String("prod"), MaxResults: aws.Int32(101)}, "InvalidParameterException"},
+		{"a token the account did not give", &ecs.ListServicesInput{Cluster: aws.String("prod"), NextToken: aws.String("x")}, "InvalidParameterException"},
+	}
+	for _, tc := range errCases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := a.ListServices(ctx, tc.in)
+			wantAPIError(t, err, tc.code, "")
+		})
+	}
+}
+
+func TestListTasks(t *testing.T) {
+	a := newAccount(t)
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		in   *ecs.ListTasksInput
+		want []string
+		code string
+	}{
+		{"running tasks by default", &ecs.ListTasksInput{Cluster: aws.String("prod")}, []string{apiTask}, ""},
+		{"by family", &ecs.ListTasksInput{Cluster: aws.String("prod"), Family: aws.String("api")}, []string{apiTask}, ""},
+		{"another family has none", &ecs.ListTasksInput{Cluster: aws.String("prod"), Family: aws.String("web")}, nil, ""},
+		{"by service", &ecs.ListTasksInput{Cluster: aws.String("prod"), ServiceName: aws.String("api")}, []string{apiTask}, ""},
+		{"stopped ones", &ecs.ListTasksInput{Cluster: aws.String("prod"), DesiredStatus: types.DesiredStatusStopped}, []string{oldTask}, ""},
+		{"by startedBy", &ecs.ListTasksInput{Cluster: aws.String("prod"), StartedBy: aws.String("someone")}, nil, ""},
+		{"family and service together", &ecs.ListTasksInput{Cluster: aws.String("prod"), Family: aws.String("api"), ServiceName: aws.String("api")}, nil, "InvalidParameterException"},
+		{"an unknown cluster", &ecs.ListTasksInput{Cluster: aws.String("nope")}, nil, "ClusterNotFoundException"},
+		{"maxResults 0", &ecs.ListTasksInput{Cluster: aws.String("prod"), MaxResults: aws.Int32(0)}, nil, "InvalidParameterException"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := a.ListTasks(ctx, tc.in)
+			if tc.code != "" {
+				wantAPIError(t, err, tc.code, "")
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(out.TaskArns, append([]string{}, tc.want...)) {
+				t.Errorf("tasks %v, want %v", out.TaskArns, tc.want)
 			}
 		})
 	}

@@ -35,8 +35,9 @@ func TestStepsAgainstTheAccount(t *testing.T) {
 			a.ThrottleFirst(throttle)
 			ev := event(t, map[string]any{
 				"taskArn": apiTask, "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
-				"taskDefinitionArn": apiTD7, "group": "service:api", "lastStatus": "PENDING",
+				"taskDefinitionArn": apiTD7, "group": "service:api", "lastStatus": "PENDING", "desiredStatus": "RUNNING",
 			})
+			ev.Account, ev.Region = inmemory.DefaultAccount, inmemory.DefaultRegion
 			state, _ := json.Marshal(contract.State{Event: ev})
 
 			// invoke runs a step the way the workflow does: retried while the
@@ -59,7 +60,8 @@ func TestStepsAgainstTheAccount(t *testing.T) {
 				state, _ = json.Marshal(doc)
 			}
 			record := &recordtask.Handler{Store: a.Idempotency(), Now: func() time.Time { return clock }}
-			invoke(func(b []byte) ([]byte, error) { return step.Invoke(context.Background(), record.Handle, b) }, "task")
+			recordIn, _ := json.Marshal(contract.RecordTaskInput{Event: ev, ExecutionID: "exec-1"})
+			invoke(func([]byte) ([]byte, error) { return step.Invoke(context.Background(), record.Handle, recordIn) }, "task")
 			load := &loadpolicy.Handler{SSM: a}
 			invoke(func(b []byte) ([]byte, error) { return step.Invoke(context.Background(), load.Handle, b) }, "evaluation")
 			describe := &describetaskdef.Handler{ECS: a}
@@ -81,9 +83,9 @@ func TestStepsAgainstTheAccount(t *testing.T) {
 			}
 
 			// The next event of the same task is a duplicate.
-			again, err := record.Handle(context.Background(), contract.State{Event: ev})
+			again, err := record.Handle(context.Background(), contract.RecordTaskInput{Event: ev, ExecutionID: "exec-2"})
 			if err != nil && step.Name(err) == contract.ErrTransient {
-				again, err = record.Handle(context.Background(), contract.State{Event: ev})
+				again, err = record.Handle(context.Background(), contract.RecordTaskInput{Event: ev, ExecutionID: "exec-2"})
 			}
 			if err != nil || !again.Duplicate {
 				t.Fatalf("second event: %+v %v", again, err)

@@ -12,28 +12,30 @@ import (
 const IdempotencyTable = "in-memory-claims"
 
 // Idempotency is the account's idempotency store: idempotency.Memory behind
-// the account's throttling (a claim is the call PutItem on the task ARN, a
-// release DeleteItem), with errors named as idempotency.Table names them.
+// the account's throttling (a claim and a release are each the call
+// UpdateItem on the key, distinct from each other), with errors named as
+// idempotency.Table names them.
 func (a *Account) Idempotency() idempotency.Store { return idemStore{a} }
 
-// Claimed returns the stored claim of a task (expired or not) and whether
-// there is one.
-func (a *Account) Claimed(taskArn string) (idempotency.Claim, bool) { return a.idem.Lookup(taskArn) }
+// Claimed returns the stored claim item of a key (a task ARN, or a task
+// definition ARN for a registration; expired or released or not) and
+// whether there is one.
+func (a *Account) Claimed(key string) (idempotency.Item, bool) { return a.idem.Lookup(key) }
 
 type idemStore struct{ a *Account }
 
-func (s idemStore) Claim(ctx context.Context, taskArn string, now time.Time, ttl time.Duration) (idempotency.Claim, error) {
-	if err := s.a.call(ctx, serviceDynamoDB, "PutItem", taskArn); err != nil {
-		return idempotency.Claim{}, step.AWSError("PutItem "+IdempotencyTable+" "+taskArn, err)
+func (s idemStore) Claim(ctx context.Context, key, executionID string, now time.Time, ttl time.Duration) (idempotency.Claim, error) {
+	if err := s.a.call(ctx, serviceDynamoDB, "UpdateItem", "claim\x00"+key); err != nil {
+		return idempotency.Claim{}, step.AWSError("UpdateItem "+IdempotencyTable+" "+key, err)
 	}
-	return s.a.idem.Claim(ctx, taskArn, now, ttl)
+	return s.a.idem.Claim(ctx, key, executionID, now, ttl)
 }
 
-func (s idemStore) Release(ctx context.Context, taskArn string) error {
-	if err := s.a.call(ctx, serviceDynamoDB, "DeleteItem", taskArn); err != nil {
-		return step.AWSError("DeleteItem "+IdempotencyTable+" "+taskArn, err)
+func (s idemStore) Release(ctx context.Context, key string, attempt int) error {
+	if err := s.a.call(ctx, serviceDynamoDB, "UpdateItem", "release\x00"+key); err != nil {
+		return step.AWSError("UpdateItem "+IdempotencyTable+" "+key, err)
 	}
-	return s.a.idem.Release(ctx, taskArn)
+	return s.a.idem.Release(ctx, key, attempt)
 }
 
 // call is begin under the lock, for calls whose state lives elsewhere.

@@ -192,3 +192,47 @@ func TestWorldSnapshotFollowsChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The scale step checks a task's startedBy: the derived task keeps the
+// event's.
+func TestDeriveWorldKeepsStartedBy(t *testing.T) {
+	ev := event(t, map[string]any{
+		"taskArn": apiTask, "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod", "taskDefinitionArn": apiTD7,
+		"group": "service:api", "startedBy": "ecs-svc/1234567890123456789",
+	})
+	w := inmemory.DeriveWorld(inmemory.World{}, []contract.Event{ev})
+	if len(w.Tasks) != 1 || w.Tasks[0].StartedBy != "ecs-svc/1234567890123456789" {
+		t.Fatalf("tasks %+v", w.Tasks)
+	}
+	a, err := inmemory.Load(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.World().Tasks[0].StartedBy; got != "ecs-svc/1234567890123456789" {
+		t.Errorf("snapshot startedBy %q", got)
+	}
+}
+
+func TestReadWorldTakesTheNewServiceFields(t *testing.T) {
+	const js = `{"services": [{"cluster": "c", "serviceName": "a", "deploymentController": "EXTERNAL",
+	  "taskSets": [{"id": "ecs-svc/1", "taskDefinition": "x:1", "status": "ACTIVE"}],
+	  "autoScaling": {"minCapacity": 1, "maxCapacity": 2, "suspended": true}}],
+	  "taskDefinitions": [{"family": "x", "revision": 1}],
+	  "tasks": [{"taskArn": "arn:aws:ecs:us-east-1:123456789012:task/c/t", "group": "service:a", "startedBy": "ecs-svc/1"}]}`
+	w, err := inmemory.ReadWorld(strings.NewReader(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := w.Services[0]
+	if s.DeploymentController != "EXTERNAL" || len(s.TaskSets) != 1 || s.TaskSets[0] != (inmemory.WorldDeployment{ID: "ecs-svc/1", TaskDefinition: "x:1", Status: "ACTIVE"}) ||
+		*s.AutoScaling != (inmemory.WorldAutoScaling{MinCapacity: 1, MaxCapacity: 2, Suspended: true}) || w.Tasks[0].StartedBy != "ecs-svc/1" {
+		t.Fatalf("world %+v", w)
+	}
+	// DeriveWorld copies them: changing the copy leaves the world given alone.
+	out := inmemory.DeriveWorld(w, nil)
+	out.Services[0].TaskSets[0].ID = "changed"
+	out.Services[0].AutoScaling.MaxCapacity = 9
+	if w.Services[0].TaskSets[0].ID != "ecs-svc/1" || w.Services[0].AutoScaling.MaxCapacity != 2 {
+		t.Fatalf("DeriveWorld shares the world's slices or pointers: %+v", w.Services[0])
+	}
+}

@@ -50,6 +50,11 @@ type Result struct {
 	// ApprovalSeverities is the bundle's ecs.config.approval.severities
 	// (empty means every severity).
 	ApprovalSeverities []string
+	// TaskScopedRules are the rules a task-scoped exemption could lift
+	// (TaskScopedQuery), evaluated when the decision has violations;
+	// TaskScopedKnown is false when the bundle does not say.
+	TaskScopedRules []string
+	TaskScopedKnown bool
 }
 
 // Evaluate evaluates the bundle's decision for one input, compiling the
@@ -63,7 +68,13 @@ func (e *Engine) Evaluate(ctx context.Context, b contract.Bundle, input any) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Hash: p.Hash, Decision: d, ApprovalSeverities: p.ApprovalSeverities}, nil
+	res := Result{Hash: p.Hash, Decision: d, ApprovalSeverities: p.ApprovalSeverities}
+	if len(d.Violations) > 0 {
+		if res.TaskScopedRules, res.TaskScopedKnown, err = p.TaskScopedRules(ctx, input); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
 }
 
 // Policy returns the compiled bundle, from the cache when its hash is there.

@@ -19,6 +19,10 @@ type Input struct {
 	TaskDefinition json.RawMessage `json:"taskDefinition"`
 	// Tags are the task definition's tags, with the service's.
 	Tags map[string]string `json:"tags"`
+	// Service is the task's service as DescribeServices returns it, without
+	// its run-time state (see package judgement); absent for a standalone
+	// task or a task definition judged without a task.
+	Service json.RawMessage `json:"service,omitempty"`
 	// Context is where and when the task started.
 	Context Context `json:"context"`
 }
@@ -46,7 +50,7 @@ func (in Input) Value() (ast.Value, error) {
 	for k, v := range in.Tags {
 		tags.Insert(ast.StringTerm(k), ast.StringTerm(v))
 	}
-	return ast.NewObject(
+	obj := ast.NewObject(
 		ast.Item(ast.StringTerm("task"), ast.NewTerm(task)),
 		ast.Item(ast.StringTerm("taskDefinition"), ast.NewTerm(td)),
 		ast.Item(ast.StringTerm("tags"), ast.NewTerm(tags)),
@@ -55,7 +59,15 @@ func (in Input) Value() (ast.Value, error) {
 			ast.Item(ast.StringTerm("region"), ast.StringTerm(in.Context.Region)),
 			ast.Item(ast.StringTerm("time"), ast.StringTerm(in.Context.Time)),
 		)),
-	), nil
+	)
+	if len(bytes.TrimSpace(in.Service)) > 0 && string(bytes.TrimSpace(in.Service)) != "null" {
+		svc, err := rawValue("service", in.Service)
+		if err != nil {
+			return nil, err
+		}
+		obj.Insert(ast.StringTerm("service"), ast.NewTerm(svc))
+	}
+	return obj, nil
 }
 
 func rawValue(name string, raw json.RawMessage) (ast.Value, error) {

@@ -42,6 +42,14 @@ const DecisionQuery = "data.ecs.compliance.decision"
 // that defines it and has any is refused. A bundle without it is accepted.
 const ConfigErrorsQuery = "data.ecs.compliance.config_errors"
 
+// TaskScopedQuery is the set of rules that an exemption scoped to a
+// cluster or a service (something only a task has) could lift. A decision
+// made without a task (at registration) holds for every task of the
+// revision only through the other rules' violations. A bundle without it:
+// every rule counts as liftable (a registration's judgement then stands for
+// the registration alone).
+const TaskScopedQuery = "data.ecs.compliance.task_scoped_rules"
+
 // Policy is a compiled bundle: the prepared decision query and what the
 // evaluate step reads from the bundle's configuration.
 type Policy struct {
@@ -53,6 +61,8 @@ type Policy struct {
 	ApprovalSeverities []string
 
 	decision rego.PreparedEvalQuery
+	// taskScoped is TaskScopedQuery prepared, when the bundle defines it.
+	taskScoped *rego.PreparedEvalQuery
 }
 
 // Compile compiles a bundle's files and prepares the decision query. It
@@ -98,7 +108,51 @@ func Compile(ctx context.Context, files map[string]string) (*Policy, error) {
 		return nil, step.Errorf(contract.ErrPolicy,
 			"policy bundle defines no %s: one module must declare package ecs.compliance with a rule named decision", DecisionQuery)
 	}
-	return &Policy{Hash: bundle.Hash(files), ApprovalSeverities: severities, decision: decision}, nil
+	p := &Policy{Hash: bundle.Hash(files), ApprovalSeverities: severities, decision: decision}
+	if defines(compiler, TaskScopedQuery) {
+		pq, err := prepare(ctx, TaskScopedQuery, compiler, store)
+		if err != nil {
+			return nil, err
+		}
+		p.taskScoped = &pq
+	}
+	return p, nil
+}
+
+// TaskScopedRules evaluates TaskScopedQuery for an input: the rules that a
+// task-scoped exemption could lift; known is false when the bundle does not
+// define the query (then every rule must be taken as liftable).
+func (p *Policy) TaskScopedRules(ctx context.Context, input any) (rules []string, known bool, err error) {
+	if p.taskScoped == nil {
+		return nil, false, nil
+	}
+	opt, err := evalInput(input)
+	if err != nil {
+		return nil, false, err
+	}
+	rs, err := p.taskScoped.Eval(ctx, opt)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, false, step.Errorf(contract.ErrTransient, "evaluate %s: %v", TaskScopedQuery, ctx.Err())
+		}
+		return nil, false, step.Errorf(contract.ErrPolicy, "evaluate %s: %s", TaskScopedQuery, flatten(err))
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, true, nil
+	}
+	list, ok := rs[0].Expressions[0].Value.([]any)
+	if !ok {
+		return nil, false, step.Errorf(contract.ErrPolicy, "%s is %s, not a set of rule ids", TaskScopedQuery, kind(rs[0].Expressions[0].Value))
+	}
+	for _, v := range list {
+		r, ok := v.(string)
+		if !ok {
+			return nil, false, step.Errorf(contract.ErrPolicy, "%s holds %v, not a rule id", TaskScopedQuery, v)
+		}
+		rules = append(rules, r)
+	}
+	sort.Strings(rules)
+	return rules, true, nil
 }
 
 // compile compiles the modules with the custom built-ins, checking that no

@@ -1,6 +1,7 @@
-// Command record-task is the "Record task" Lambda: it claims the task of an
-// ECS task state change in the idempotency table (TABLE_NAME) for
-// CLAIM_TTL_HOURS (default 168).
+// Command record-task is the "Record task" Lambda: it checks the event
+// against this deployment (ACCOUNT_ID, and AWS_REGION, which Lambda sets) and
+// claims its task in the idempotency table (TABLE_NAME) for the execution,
+// for CLAIM_TTL_HOURS (default 168).
 package main
 
 import (
@@ -22,6 +23,11 @@ func main() {
 	}
 	cfg := awsconfig.Load()
 	store := &idempotency.Table{API: dynamodb.NewFromConfig(cfg), Name: awsconfig.MustEnv("TABLE_NAME")}
-	h := &recordtask.Handler{Store: store, TTL: ttl}
+	h := &recordtask.Handler{
+		Store:   store,
+		TTL:     ttl,
+		Account: awsconfig.MustEnv("ACCOUNT_ID"),
+		Region:  awsconfig.MustEnv("AWS_REGION"),
+	}
 	step.Start(h.Handle)
 }

@@ -2,8 +2,9 @@
 // task, deregister task definition) share, none of it an AWS call: the
 // interlock that keeps them from acting on anything but an enforced,
 // approved violation, the checked ARNs of the task they act on, the reason
-// StopTask records, and small helpers for reading AWS errors and logging a
-// result.
+// StopTask records, the excluded clusters and services (Exclusions), the
+// steps that undo a remediation (RestoreCommands), and small helpers for
+// reading AWS errors and logging a result.
 //
 // It imports no AWS SDK service package.
 package remediate
@@ -51,6 +52,14 @@ func Load(st contract.State) (Subject, error) {
 		return Subject{}, step.Errorf(contract.ErrInvalidInput,
 			"missing $.task: remediation needs the result of the Record task step")
 	}
+	if t.Kind == contract.KindRegistration {
+		// A revision judged at registration: no task, no cluster; only its
+		// deregistration applies (LoadTask refuses it).
+		if _, err := ecsARN("$.task.taskDefinitionArn", t.TaskDefinitionArn, "task-definition/"); err != nil {
+			return Subject{}, err
+		}
+		return Subject{Task: t, Decision: st.Evaluation.Decision}, nil
+	}
 	cluster, err := ecsARN("$.task.clusterArn", t.ClusterArn, "cluster/")
 	if err != nil {
 		return Subject{}, err
@@ -94,6 +103,17 @@ func enforced(st contract.State) error {
 		}
 	}
 	return nil
+}
+
+// LoadTask is Load for the steps that act on a running task (scale the
+// service, stop the task): a registration has none, and is refused.
+func LoadTask(st contract.State) (Subject, error) {
+	sub, err := Load(st)
+	if err == nil && sub.Task.Kind == contract.KindRegistration {
+		return Subject{}, step.Errorf(contract.ErrInvalidInput,
+			"refusing: %s was judged at registration, there is no task to act on (only Deregister task definition applies)", sub.Task.TaskDefinitionArn)
+	}
+	return sub, err
 }
 
 // ecsARN parses s as an ECS ARN whose resource starts with prefix.

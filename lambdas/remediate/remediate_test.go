@@ -173,3 +173,24 @@ func TestErrorHelpers(t *testing.T) {
 		t.Errorf("Done = %+v, %v; want the result unchanged and no error", res, err)
 	}
 }
+
+// A revision judged at registration has no task: it may be deregistered,
+// never "stopped" or "scaled".
+func TestRegistrationsAreDeregisteredOnly(t *testing.T) {
+	st := contract.State{
+		Task: &contract.Task{Kind: contract.KindRegistration, TaskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:8",
+			Family: "api", Revision: 8, Account: "123456789012", Region: "us-east-1"},
+		Evaluation: &contract.Evaluation{Outcome: contract.OutcomeRemediate,
+			Decision: &contract.Decision{Violations: []contract.Violation{{Rule: "approved_registries"}}}},
+	}
+	if sub, err := Load(st); err != nil || sub.Task.TaskDefinitionArn == "" {
+		t.Fatalf("Load of a registration: %v", err)
+	}
+	if _, err := LoadTask(st); step.Name(err) != contract.ErrInvalidInput {
+		t.Fatalf("LoadTask of a registration: %v, want %s", err, contract.ErrInvalidInput)
+	}
+	st.Task.TaskDefinitionArn = "arn:aws:ecs:us-east-1:123456789012:cluster/x"
+	if _, err := Load(st); step.Name(err) != contract.ErrInvalidInput {
+		t.Fatalf("a registration without a task definition ARN: %v", err)
+	}
+}

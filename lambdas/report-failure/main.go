@@ -1,5 +1,6 @@
 // Command report-failure is the "Report failure" Lambda: it publishes the
-// failure report to TOPIC_ARN and releases the task's claim in TABLE_NAME.
+// failure report to TOPIC_ARN, releases the task's claim in TABLE_NAME and
+// frees the judgement key the execution was judging in JUDGEMENTS_TABLE.
 package main
 
 import (
@@ -8,6 +9,7 @@ import (
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/awsconfig"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/idempotency"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement/dynamo"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/reportfailure"
 )
@@ -15,9 +17,10 @@ import (
 func main() {
 	cfg := awsconfig.Load()
 	h := &reportfailure.Handler{
-		SNS:      sns.NewFromConfig(cfg),
-		TopicArn: awsconfig.MustEnv("TOPIC_ARN"),
-		Claims:   &idempotency.Table{API: dynamodb.NewFromConfig(cfg), Name: awsconfig.MustEnv("TABLE_NAME")},
+		SNS:        sns.NewFromConfig(cfg),
+		TopicArn:   awsconfig.MustEnv("TOPIC_ARN"),
+		Claims:     &idempotency.Table{API: dynamodb.NewFromConfig(cfg), Name: awsconfig.MustEnv("TABLE_NAME")},
+		Judgements: &dynamo.Table{API: dynamodb.NewFromConfig(cfg), Name: awsconfig.MustEnv("JUDGEMENTS_TABLE")},
 	}
 	step.Start(h.Handle)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/safe"
 )
 
 // SchemaVersion is the ASFF version of the findings.
@@ -20,12 +21,13 @@ const (
 	maxTitle          = 256
 	maxDescription    = 1024
 	maxRecommendation = 512
-	maxNote           = 512
 	maxID             = 512
 	maxProductField   = 2048
-	maxUserField      = 1024
 	maxRequirements   = 32
 	maxTypes          = 50
+	maxTags           = 50
+	maxTagKey         = 128
+	maxTagValue       = 256
 )
 
 // Finding is one AWS Security Finding Format (ASFF) finding: the JSON names
@@ -162,7 +164,9 @@ type EcsServiceDetails struct {
 // ASFF values.
 const (
 	ComplianceFailed   = "FAILED"
+	CompliancePassed   = "PASSED"
 	RecordActive       = "ACTIVE"
+	RecordArchived     = "ARCHIVED"
 	WorkflowNew        = "NEW"
 	WorkflowSuppressed = "SUPPRESSED"
 
@@ -192,6 +196,15 @@ const (
 	FieldPolicyHash           = "ecs-compliance/PolicyHash"
 	FieldPolicyPath           = "ecs-compliance/PolicyPath"
 	FieldEventID              = "ecs-compliance/EventId"
+	FieldTaskCount            = "ecs-compliance/TaskCount"
+	FieldLatestTask           = "ecs-compliance/LatestTask"
+	FieldIncident             = "ecs-compliance/Incident"
+	FieldJudgementKey         = "ecs-compliance/JudgementKey"
+	FieldJudgedAt             = "ecs-compliance/JudgedAt"
+	FieldExemptionReason      = "ecs-compliance/ExemptionReason"
+	FieldExemptionExpires     = "ecs-compliance/ExemptionExpires"
+	FieldResolution           = "ecs-compliance/Resolution"
+	FieldRegisteredBy         = "ecs-compliance/RegisteredBy"
 )
 
 // Base finding type of every finding.
@@ -207,14 +220,27 @@ func ProductArn(partition, region, account string) string {
 		Resource: "product/" + account + "/default"}.String()
 }
 
-// FindingID is the deterministic Id of the finding of rule for a task: a
-// resend of the same task and rule updates the finding.
-func FindingID(taskArn, rule string) string { return taskArn + "/" + rule }
+// FindingID is the deterministic Id of the finding of a rule for a task
+// definition revision: one finding per (revision, rule), updated in place by
+// every later report of the revision (whatever task it came from), never
+// one per task.
+func FindingID(taskDefinitionArn, rule string) string { return taskDefinitionArn + "/" + rule }
 
-// Findings builds one ASFF finding per rule the task breaks (violations,
-// warnings and exemptions; the containers of one rule merged). CreatedAt is
-// when the task was first seen, so that a resend updates the finding instead
-// of creating another; UpdatedAt is now.
+// Findings builds the ASFF findings a report imports (one per rule, the
+// containers of a rule merged):
+//
+//   - a report of news (FULL): one finding per rule the decision flags, plus
+//     the resolutions of rules flagged before and not now;
+//   - a judgement with only resolutions ($.judgement.report FINDINGS): the
+//     resolutions;
+//   - a later task of a remediation incident ($.incident.report FINDINGS):
+//     the violations' findings again, with the task count and the latest
+//     task, updated in place.
+//
+// A resolved finding — a rule no longer flagged, or every finding of a
+// revision that the remediation deregistered — is Compliance.Status PASSED
+// and RecordState ARCHIVED: what a finding provider owns (Security Hub
+// ignores a provider's Workflow updates after creation).
 func Findings(st contract.State, now time.Time) ([]Finding, error) {
 	if st.Evaluation == nil || st.Evaluation.Decision == nil {
 		return nil, fmt.Errorf("findings: the state has no decision ($.evaluation.decision)")
@@ -231,9 +257,21 @@ func Findings(st contract.State, now time.Time) ([]Finding, error) {
 	resources := f.resources()
 	shared := f.sharedFields()
 
+	items := f.items
+	switch {
+	case st.Incident != nil && st.Incident.Report == contract.ReportFindings:
+		items = nil
+		for _, it := range f.items {
+			if it.Kind == kindViolation {
+				items = append(items, it)
+			}
+		}
+	case st.Incident == nil && st.Judgement != nil && st.Judgement.Report == contract.ReportFindings:
+		items = nil
+	}
 	var rules []string
 	byRule := map[string][]item{}
-	for _, it := range f.items {
+	for _, it := range items {
 		if _, ok := byRule[it.Rule]; !ok {
 			rules = append(rules, it.Rule)
 		}
@@ -247,13 +285,38 @@ func Findings(st contract.State, now time.Time) ([]Finding, error) {
 		}
 		findings = append(findings, fd)
 	}
+	if st.Judgement != nil {
+		for _, rule := range st.Judgement.Resolve {
+			if _, flagged := byRule[rule]; flagged {
+				continue
+			}
+			fd, err := f.resolution(safe.Line(rule), created, updated, resources, shared)
+			if err != nil {
+				return nil, fmt.Errorf("findings: %w", err)
+			}
+			findings = append(findings, fd)
+		}
+	}
 	return findings, nil
 }
 
-// createdAt is the task's first-seen time: $.task.firstSeen, else the event's
-// time, else now.
+// createdAt is when what the finding reports began: the incident's first
+// task, else the judgement's time, else the task's first-seen time, else the
+// event's time, else now — stable across the updates of one incident or
+// judgement.
 func (f *facts) createdAt(now time.Time) (string, error) {
-	for _, c := range []struct{ name, value string }{{"task firstSeen", f.task.FirstSeen}, {"event time", f.st.Time}} {
+	var incident, judged string
+	if in := f.st.Incident; in != nil {
+		incident = in.FirstAt
+	}
+	switch {
+	case f.st.Judgement != nil:
+		judged = f.st.Judgement.JudgedAt
+	case f.st.Lookup != nil && f.st.Lookup.Judgement != nil:
+		judged = f.st.Lookup.Judgement.JudgedAt
+	}
+	for _, c := range []struct{ name, value string }{{"incident firstAt", incident}, {"judgedAt", judged},
+		{"task firstSeen", f.task.FirstSeen}, {"event time", f.st.Time}} {
 		if c.value == "" {
 			continue
 		}
@@ -266,9 +329,40 @@ func (f *facts) createdAt(now time.Time) (string, error) {
 	return now.UTC().Format(timeLayout), nil
 }
 
+// resolution is the finding of a rule the revision is no longer flagged
+// for: PASSED and ARCHIVED.
+func (f *facts) resolution(rule, created, updated string, resources []Resource, shared map[string]string) (Finding, error) {
+	t := f.task
+	id := FindingID(t.TaskDefinitionArn, rule)
+	if len(id) > maxID || rule == "" {
+		return Finding{}, fmt.Errorf("rule %q: no valid finding Id", rule)
+	}
+	fields := map[string]string{FieldRule: rule, FieldResolution: "no longer flagged"}
+	for k, v := range shared {
+		fields[k] = truncate(v, maxProductField)
+	}
+	policy := ""
+	if ev := f.st.Evaluation; ev != nil && ev.Policy.Hash != "" {
+		policy = " (policy sha256:" + ev.Policy.Hash[:min(12, len(ev.Policy.Hash))] + ")"
+	}
+	return Finding{
+		SchemaVersion: SchemaVersion, ID: id, ProductArn: ProductArn(t.Partition, t.Region, t.Account),
+		GeneratorID: rule, AwsAccountID: t.Account, Types: []string{typeStandards},
+		FirstObservedAt: created, LastObservedAt: updated, CreatedAt: created, UpdatedAt: updated,
+		Severity: Severity{Label: contract.SeverityInformational, Original: contract.SeverityInformational},
+		Title:    truncate("Rule "+rule+" no longer flags task definition "+t.TaskDefinition(), maxTitle),
+		Description: truncate(fmt.Sprintf("Rule %s no longer flags task definition %s under the current policy%s: the finding is resolved.",
+			rule, t.TaskDefinition(), policy), maxDescription),
+		ProductFields: fields,
+		Resources:     resources,
+		Compliance:    &Compliance{Status: CompliancePassed},
+		RecordState:   RecordArchived,
+	}, nil
+}
+
 func (f *facts) finding(rule string, items []item, created, updated string, resources []Resource, shared map[string]string) (Finding, error) {
 	t := f.task
-	id := FindingID(t.TaskArn, rule)
+	id := FindingID(t.TaskDefinitionArn, rule)
 	if len(id) > maxID || len(rule) > maxID {
 		return Finding{}, fmt.Errorf("rule %q: finding Id %q is longer than %d characters", rule, id, maxID)
 	}
@@ -314,8 +408,8 @@ func (f *facts) finding(rule string, items []item, created, updated string, reso
 	}
 	title = firstNonEmpty(title, rule)
 
-	desc := fmt.Sprintf("Rule %s (%s, %s) failed for ECS task %s in %s, task definition %s. %s %s",
-		rule, sev, strings.Join(kinds, "/"), t.TaskID, t.Where(), t.TaskDefinition(),
+	desc := fmt.Sprintf("Rule %s (%s, %s) flags task definition %s (%s). %s %s",
+		rule, sev, strings.Join(kinds, "/"), t.TaskDefinition(), f.judgedFor(),
 		strings.Join(messages, " "), f.outcomeSentence())
 
 	fix := strings.Join(fixes, " ")
@@ -340,50 +434,75 @@ func (f *facts) finding(rule string, items []item, created, updated string, reso
 		fields[k] = truncate(v, maxProductField)
 	}
 
+	// Workflow is the customer's: Security Hub takes a provider's value at
+	// creation only. Exemptions are said in provider-owned fields.
 	workflow := WorkflowNew
 	if allExempted {
 		workflow = WorkflowSuppressed
 	}
-	var note *Note
-	var userFields map[string]string
 	if len(exemptions) > 0 {
-		text := "Exempted: " + strings.Join(exemptions, "; ")
+		fields[FieldExemptionReason] = truncate(strings.Join(exemptions, "; "), maxProductField)
 		if len(exemptExpires) > 0 {
-			text += " (expires " + strings.Join(exemptExpires, ", ") + ")"
-		}
-		note = &Note{Text: truncate(text, maxNote), UpdatedAt: updated, UpdatedBy: "ecs-compliance"}
-		userFields = map[string]string{"ExemptionReason": truncate(strings.Join(exemptions, "; "), maxUserField)}
-		if len(exemptExpires) > 0 {
-			userFields["ExemptionExpires"] = truncate(strings.Join(exemptExpires, ", "), maxUserField)
+			fields[FieldExemptionExpires] = truncate(strings.Join(exemptExpires, ", "), maxProductField)
 		}
 	}
 	if len(controls) > maxRequirements {
 		controls = controls[:maxRequirements]
 	}
+	compliance, record := ComplianceFailed, RecordActive
+	if f.deregistered() {
+		// The remediation deregistered the revision: the finding is
+		// resolved (the resource can no longer start tasks).
+		compliance, record = CompliancePassed, RecordArchived
+		fields[FieldResolution] = "task definition deregistered by the remediation"
+	}
 
 	return Finding{
-		SchemaVersion:     SchemaVersion,
-		ID:                id,
-		ProductArn:        ProductArn(t.Partition, t.Region, t.Account),
-		GeneratorID:       rule,
-		AwsAccountID:      t.Account,
-		Types:             findingTypes(controls),
-		FirstObservedAt:   created,
-		LastObservedAt:    updated,
-		CreatedAt:         created,
-		UpdatedAt:         updated,
-		Severity:          Severity{Label: sev, Original: sev},
-		Title:             truncate(title+" ("+t.Where()+", "+t.TaskDefinition()+")", maxTitle),
-		Description:       truncate(desc, maxDescription),
-		Remediation:       &Remediation{Recommendation: Recommendation{Text: truncate(fix, maxRecommendation)}},
-		ProductFields:     fields,
-		UserDefinedFields: userFields,
-		Resources:         resources,
-		Compliance:        &Compliance{Status: ComplianceFailed, RelatedRequirements: controls},
-		Workflow:          &Workflow{Status: workflow},
-		RecordState:       RecordActive,
-		Note:              note,
+		SchemaVersion:   SchemaVersion,
+		ID:              id,
+		ProductArn:      ProductArn(t.Partition, t.Region, t.Account),
+		GeneratorID:     rule,
+		AwsAccountID:    t.Account,
+		Types:           findingTypes(controls),
+		FirstObservedAt: created,
+		LastObservedAt:  updated,
+		CreatedAt:       created,
+		UpdatedAt:       updated,
+		Severity:        Severity{Label: sev, Original: sev},
+		Title:           truncate(title+" (task definition "+t.TaskDefinition()+")", maxTitle),
+		Description:     truncate(desc, maxDescription),
+		Remediation:     &Remediation{Recommendation: Recommendation{Text: truncate(fix, maxRecommendation)}},
+		ProductFields:   fields,
+		Resources:       resources,
+		Compliance:      &Compliance{Status: compliance, RelatedRequirements: controls},
+		Workflow:        &Workflow{Status: workflow},
+		RecordState:     record,
 	}, nil
+}
+
+// deregistered: the remediation left the task definition INACTIVE (it
+// deregistered it, or found it so), rather than refusing on purpose.
+func (f *facts) deregistered() bool {
+	r := f.st.Remediation
+	return r != nil && r.TaskDefinition != nil && r.TaskDefinition.Reason == ""
+}
+
+// judgedFor says what the report came from: a registration, or the task
+// that the revision was judged (or remediated) for.
+func (f *facts) judgedFor() string {
+	t := f.task
+	if t.Registration {
+		s := "judged at registration, before any task ran it"
+		if t.RegisteredBy != "" {
+			s += "; registered by " + t.RegisteredBy
+		}
+		return s
+	}
+	s := "latest task " + t.TaskID + " in " + t.Where()
+	if in := f.st.Incident; in != nil && in.Tasks > 0 {
+		s += fmt.Sprintf("; %d task(s) of this revision remediated under this policy version so far", in.Tasks)
+	}
+	return s
 }
 
 // outcomeSentence says what happened to the task, for a finding's description.
@@ -399,21 +518,25 @@ func (f *facts) outcomeSentence() string {
 		key, info, _ := failure(f.st)
 		return "Outcome: FAILED at " + StepName(key) + " (" + info.Error + "); see the failure report."
 	}
+	unchanged := "the task was not changed."
+	if f.task.Registration {
+		unchanged = "the task definition was not changed."
+	}
 	switch f.approval.Status {
 	case contract.ApprovalRejected:
-		return "Outcome: REPORTED, remediation rejected" + by(f.approval.Approver) + "; the task was not changed."
+		return "Outcome: REPORTED, remediation rejected" + by(f.approval.Approver) + "; " + unchanged
 	case contract.ApprovalTimedOut:
-		return "Outcome: REPORTED, the approval request timed out; the task was not changed."
+		return "Outcome: REPORTED, the approval request timed out; " + unchanged
 	}
 	switch {
 	case count(f.items, kindViolation) > 0 && f.st.Evaluation != nil && f.st.Evaluation.Mode == contract.ModeAudit:
-		return "Outcome: REPORTED (audit mode); the task was not changed."
+		return "Outcome: REPORTED (audit mode); " + unchanged
 	case count(f.items, kindViolation) > 0:
-		return "Outcome: REPORTED; the task was not changed."
+		return "Outcome: REPORTED; " + unchanged
 	case count(f.items, kindWarning) > 0:
-		return "Outcome: REPORTED (warning only); the task was not changed."
+		return "Outcome: REPORTED (warning only); " + unchanged
 	default:
-		return "Outcome: REPORTED (exempted); the task was not changed."
+		return "Outcome: REPORTED (exempted); " + unchanged
 	}
 }
 
@@ -422,7 +545,9 @@ func (f *facts) sharedFields() map[string]string {
 	ev := f.st.Evaluation
 	m := map[string]string{
 		FieldOutcome: f.outcome,
-		FieldCluster: f.task.Cluster,
+	}
+	if f.task.Cluster != "" {
+		m[FieldCluster] = f.task.Cluster
 	}
 	if f.task.Service != "" {
 		m[FieldService] = f.task.Service
@@ -434,6 +559,10 @@ func (f *facts) sharedFields() map[string]string {
 	for _, a := range actions(f.st.Remediation) {
 		if !a.Changed {
 			continue
+		}
+		if st := a.ScalableTarget; st != nil && st.Changed {
+			taken = append(taken, fmt.Sprintf("%s %s (min %d, max %d -> 0, 0; scaling suspended)", contract.APIRegisterScalableTarget,
+				st.ResourceID, st.Previous.MinCapacity, st.Previous.MaxCapacity))
 		}
 		s := a.API + " " + a.Target
 		if a.API == contract.APIUpdateService && a.PreviousDesiredCount != nil {
@@ -466,6 +595,27 @@ func (f *facts) sharedFields() map[string]string {
 	if key, info, ok := failure(f.st); ok {
 		m[FieldFailedStep] = StepName(key)
 		m[FieldError] = info.Error
+	}
+	if f.task.TaskArn != "" {
+		m[FieldLatestTask] = f.task.TaskArn
+	}
+	if f.task.RegisteredBy != "" {
+		m[FieldRegisteredBy] = f.task.RegisteredBy
+	}
+	if in := f.st.Incident; in != nil {
+		m[FieldIncident] = in.ID
+		m[FieldTaskCount] = strconv.Itoa(in.Tasks)
+	}
+	switch {
+	case f.st.Judgement != nil:
+		m[FieldJudgementKey], m[FieldJudgedAt] = f.st.Judgement.Key, f.st.Judgement.JudgedAt
+	case f.st.Lookup != nil && f.st.Lookup.Judgement != nil:
+		m[FieldJudgementKey], m[FieldJudgedAt] = f.st.Lookup.Judgement.Key, f.st.Lookup.Judgement.JudgedAt
+	}
+	for k, v := range m {
+		if v == "" {
+			delete(m, k)
+		}
 	}
 	return m
 }
@@ -511,20 +661,19 @@ func (f *facts) resources() []Resource {
 			})
 		}
 	}
-	if r := f.st.Remediation; r != nil && r.TaskDefinition != nil {
+	if f.deregistered() {
 		def.Status = "INACTIVE"
 	}
-	var tags map[string]string
-	if f.st.Described != nil && len(f.st.Described.Tags) > 0 {
-		tags = f.st.Described.Tags
-	}
+	// Each resource carries its own tags.
+	tdTags, svcTags := f.tags()
 
-	out := []Resource{
-		{Type: ResourceEcsTask, ID: t.TaskArn, Partition: t.Partition, Region: t.Region,
-			Details: &ResourceDetails{AwsEcsTask: task}},
-		{Type: ResourceEcsTaskDefinition, ID: t.TaskDefinitionArn, Partition: t.Partition, Region: t.Region,
-			Tags: tags, Details: &ResourceDetails{AwsEcsTaskDefinition: def}},
+	var out []Resource
+	if !t.Registration {
+		out = append(out, Resource{Type: ResourceEcsTask, ID: t.TaskArn, Partition: t.Partition, Region: t.Region,
+			Details: &ResourceDetails{AwsEcsTask: task}})
 	}
+	out = append(out, Resource{Type: ResourceEcsTaskDefinition, ID: t.TaskDefinitionArn, Partition: t.Partition, Region: t.Region,
+		Tags: tdTags, Details: &ResourceDetails{AwsEcsTaskDefinition: def}})
 	if svc := t.ServiceArn(); svc != "" {
 		details := &EcsServiceDetails{Cluster: t.ClusterArn, ServiceName: t.Service, ServiceArn: svc}
 		if r := f.st.Remediation; r != nil && r.Service != nil && r.Service.Changed {
@@ -532,7 +681,45 @@ func (f *facts) resources() []Resource {
 			details.DesiredCount = &zero
 		}
 		out = append(out, Resource{Type: ResourceEcsService, ID: svc, Partition: t.Partition, Region: t.Region,
-			Details: &ResourceDetails{AwsEcsService: details}})
+			Tags: svcTags, Details: &ResourceDetails{AwsEcsService: details}})
+	}
+	return out
+}
+
+// tags are the task definition's and the service's tags, each its own
+// (safe to show, within ASFF's limits): from $.described, else from the
+// triage's lookup; a document from before they were kept apart has only
+// the merged input.tags, which then go to the task definition.
+func (f *facts) tags() (taskDefinition, service map[string]string) {
+	d, l := f.st.Described, f.st.Lookup
+	switch {
+	case d != nil && (d.TaskDefinitionTags != nil || d.ServiceTags != nil):
+		taskDefinition, service = d.TaskDefinitionTags, d.ServiceTags
+	case l != nil && (l.TaskDefinitionTags != nil || l.ServiceTags != nil):
+		taskDefinition, service = l.TaskDefinitionTags, l.ServiceTags
+	case d != nil:
+		taskDefinition = d.Tags
+	}
+	return resourceTags(taskDefinition), resourceTags(service)
+}
+
+// resourceTags fits tags to ASFF (at most 50, key ≤ 128, value ≤ 256),
+// safe to show; nil when empty.
+func resourceTags(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := map[string]string{}
+	for _, k := range keys {
+		if len(out) == maxTags {
+			break
+		}
+		out[truncate(safe.Line(k), maxTagKey)] = truncate(safe.Line(m[k]), maxTagValue)
 	}
 	return out
 }

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/remediate"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/safe"
 )
 
 // Limits of SNS Publish.
@@ -74,6 +76,7 @@ func readFacts(st contract.State, strict bool) (*facts, error) {
 	if f.td, err = readTaskDefinition(st); err != nil && strict {
 		return nil, err
 	}
+	f.sanitize()
 	return f, nil
 }
 
@@ -99,6 +102,7 @@ func Message(st contract.State) (SNSMessage, error) {
 	b.line("%s", f.headline())
 	b.blank()
 	b.para(f.explanation())
+	f.writeScope(&b)
 	f.writeTask(&b)
 	f.writeItems(&b)
 	f.writeApproval(&b)
@@ -186,9 +190,10 @@ func failure(st contract.State) (string, contract.ErrorInfo, bool) {
 }
 
 var stepOrder = []string{
-	contract.StepRecordTask, contract.StepLoadPolicy, contract.StepDescribe, contract.StepEvaluate,
+	contract.StepRecordTask, contract.StepLookUpJudgement, contract.StepStartWorkflow,
+	contract.StepLoadPolicy, contract.StepDescribe, contract.StepEvaluate, contract.StepRecordJudgement,
 	contract.StepApproval, contract.StepScaleService, contract.StepStopTask, contract.StepDeregister,
-	contract.StepReport, contract.StepReportFailure,
+	contract.StepCountIncident, contract.StepReport, contract.StepReportFailure,
 }
 
 func stepIndex(key string) int {
@@ -224,7 +229,7 @@ func errorHint(name string, f *facts) string {
 		if f.st.Evaluation != nil && f.st.Evaluation.Policy.Path != "" {
 			where = " in " + f.st.Evaluation.Policy.Path
 		}
-		return "The policy bundle" + where + " does not compile or its decision has the wrong shape. Test it offline (opa test, go run ./statemachine/local) and publish a fixed version."
+		return "The policy bundle" + where + " does not compile or its decision has the wrong shape. Test it offline (opa test, go run ./statemachine/ecs-compliance) and publish a fixed version."
 	case contract.ErrTransient, "Lambda.TooManyRequestsException", "Lambda.ServiceException":
 		return "AWS kept throttling or failing through all of the step's retries (6 attempts with backoff)."
 	case "States.Timeout", "Sandbox.Timedout":
@@ -242,6 +247,10 @@ func (f *facts) remaining(key string) []string {
 	switch {
 	case idx <= stepIndex(contract.StepEvaluate):
 		out = append(out, "The task was not evaluated: it runs unchecked, and nothing was changed.")
+	case key == contract.StepRecordJudgement:
+		out = append(out, "The policy decided but the judgement was not stored: nothing was changed, its report did not go out, and the next task with the same judgement key is evaluated again.")
+	case key == contract.StepCountIncident:
+		out = append(out, "The remediation steps finished (see above), but the task was not counted in its incident and the report did not go out.")
 	case key == contract.StepApproval:
 		out = append(out, "The approval request failed: nothing was changed and the task is still running.")
 	case key == contract.StepReport:
@@ -284,6 +293,13 @@ func (f *facts) remaining(key string) []string {
 
 func (f *facts) headline() string {
 	where := f.task.Where()
+	if f.task.Registration {
+		td := f.task.TaskDefinition()
+		if f.outcome == OutcomeRemediated {
+			return "ecs-compliance DEREGISTERED task definition " + td + " at registration, before any task ran it."
+		}
+		return "ecs-compliance REPORTED task definition " + td + " at registration (nothing was changed)."
+	}
 	switch f.outcome {
 	case OutcomeRemediated:
 		return "ecs-compliance REMEDIATED a non-compliant ECS task in " + where + "."
@@ -300,35 +316,42 @@ func (f *facts) explanation() string {
 	if f.st.Evaluation != nil {
 		mode, timeout = f.st.Evaluation.Mode, f.st.Evaluation.ApprovalTimeoutSeconds
 	}
+	noun, running := "The task", "the task is still running"
+	if f.task.Registration {
+		noun, running = "Task definition "+f.task.TaskDefinition(), "the task definition stays ACTIVE"
+	}
 	var s []string
 	switch {
 	case f.outcome == OutcomeRemediated:
-		s = append(s, fmt.Sprintf("The task breaks %s enforced with deny (mode: %s), so ecs-compliance %s.",
+		s = append(s, fmt.Sprintf(noun+" breaks %s enforced with deny (mode: %s), so ecs-compliance %s.",
 			f.rules(kindViolation), firstNonEmpty(string(mode), "enforce"), f.actionSummary()))
 		if f.approval.Status == contract.ApprovalApproved {
 			s = append(s, "The remediation was approved"+by(f.approval.Approver)+at(f.approval.DecidedAt)+".")
 		}
 	case f.approval.Status == contract.ApprovalRejected:
-		s = append(s, fmt.Sprintf("The task breaks %s enforced with deny, but the remediation was REJECTED%s%s, so nothing was changed and the task is still running.",
+		s = append(s, fmt.Sprintf(noun+" breaks %s enforced with deny, but the remediation was REJECTED%s%s, so nothing was changed and "+running+".",
 			f.rules(kindViolation), by(f.approval.Approver), at(f.approval.DecidedAt)))
 		if f.approval.Reason != "" {
 			s = append(s, "Reason given: "+strings.TrimRight(f.approval.Reason, ".")+".")
 		}
 	case f.approval.Status == contract.ApprovalTimedOut:
-		s = append(s, fmt.Sprintf("The task breaks %s enforced with deny, but nobody approved or rejected the remediation%s. An unanswered request does not remediate: nothing was changed and the task is still running.",
+		s = append(s, fmt.Sprintf(noun+" breaks %s enforced with deny, but nobody approved or rejected the remediation%s. An unanswered request does not remediate: nothing was changed and "+running+".",
 			f.rules(kindViolation), within(timeout)))
 	case f.approval.Status != "" && f.approval.Status != contract.ApprovalApproved:
-		s = append(s, fmt.Sprintf("The task breaks %s enforced with deny, but the approval ended with %s, so nothing was changed and the task is still running.",
+		s = append(s, fmt.Sprintf(noun+" breaks %s enforced with deny, but the approval ended with %s, so nothing was changed and "+running+".",
 			f.rules(kindViolation), f.approval.Status))
+	case nv > 0 && mode == contract.ModeAudit && f.task.Registration:
+		s = append(s, fmt.Sprintf(noun+" breaks %s, but the deployment runs in audit mode: ecs-compliance reports and does not act. In enforce mode it would have been deregistered before any task ran it.",
+			f.rules(kindViolation)))
 	case nv > 0 && mode == contract.ModeAudit:
-		s = append(s, fmt.Sprintf("The task breaks %s, but the deployment runs in audit mode: ecs-compliance reports and does not act. In enforce mode %sthe task would have been stopped and its task definition deregistered. The task is still running.",
+		s = append(s, fmt.Sprintf(noun+" breaks %s, but the deployment runs in audit mode: ecs-compliance reports and does not act. In enforce mode %sthe task would have been stopped and its task definition deregistered. The task is still running.",
 			f.rules(kindViolation), map[bool]string{true: "its service would have been scaled to zero, ", false: ""}[f.task.Service != ""]))
 	case nv > 0:
-		s = append(s, fmt.Sprintf("The task breaks %s, but the remediation did not run (outcome %s): nothing was changed.", f.rules(kindViolation), f.evalOutcome()))
+		s = append(s, fmt.Sprintf(noun+" breaks %s, but the remediation did not run (outcome %s): nothing was changed.", f.rules(kindViolation), f.evalOutcome()))
 	case nw > 0:
-		s = append(s, fmt.Sprintf("The task breaks %s set to warn (ecs.config.enforcement): ecs-compliance reports them and does not act. The task is still running.", f.rules(kindWarning)))
+		s = append(s, fmt.Sprintf(noun+" breaks %s set to warn (ecs.config.enforcement): ecs-compliance reports them and does not act; "+running+".", f.rules(kindWarning)))
 	default:
-		s = append(s, fmt.Sprintf("The task breaks %s, but every violation is covered by an exemption in the policy data (ecs.config.exemptions): nothing was changed. Review the exemptions before they expire.", f.rules(kindExempted)))
+		s = append(s, fmt.Sprintf(noun+" breaks %s, but every violation is covered by an exemption in the policy data (ecs.config.exemptions): nothing was changed. Review the exemptions before they expire.", f.rules(kindExempted)))
 	}
 	if nv > 0 {
 		var also []string
@@ -394,8 +417,54 @@ func (f *facts) actionSummary() string {
 	return joinAnd(parts)
 }
 
+// writeScope says what this one message stands for: a task definition
+// revision judged once under a policy version, or a remediation incident
+// that later tasks of the revision join without another message.
+func (f *facts) writeScope(b *text) {
+	var lines []string
+	td := f.task.TaskDefinition()
+	switch {
+	case f.st.Incident != nil:
+		in := f.st.Incident
+		lines = append(lines, fmt.Sprintf("Remediation incident %s: task definition %s under this policy version, %s so far (since %s).",
+			in.ID, td, plural(in.Tasks, "task"), firstNonEmpty(in.FirstAt, "now")),
+			"Every later task that starts from this revision is stopped the same way without another message; the Security Hub findings count them.")
+	case f.st.Judgement != nil && f.outcome == OutcomeReported:
+		lines = append(lines, fmt.Sprintf("Task definition %s was judged under this policy version; this is its report. Later tasks with the same judgement (revision, tags, service, task-level fields) are not evaluated or reported again; a new message comes when what the revision is flagged for changes.", td))
+	}
+	if f.task.Registration {
+		lines = append(lines, "Judged at registration (CloudTrail's RegisterTaskDefinition), before any task ran it; its first tasks need no new evaluation.")
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.section("Scope")
+	for _, l := range lines {
+		b.block("  ", l)
+	}
+}
+
 func (f *facts) writeTask(b *text) {
 	t := f.task
+	if t.Registration {
+		b.section("Task definition")
+		b.field("Task definition", firstNonEmpty(t.TaskDefinition(), "(unknown)"))
+		if t.TaskDefinitionArn != "" && t.TaskDefinitionArn != t.TaskDefinition() {
+			b.more(t.TaskDefinitionArn)
+		}
+		if f.td != nil {
+			for i, c := range f.td.ContainerDefinitions {
+				b.field(map[bool]string{true: "Containers"}[i == 0], c.Name+": "+c.Image)
+			}
+		}
+		if t.RegisteredBy != "" {
+			b.field("Registered by", t.RegisteredBy)
+		}
+		if t.Account != "" || t.Region != "" {
+			b.field("Account", strings.TrimSuffix(t.Account+" / "+t.Region, " / "))
+		}
+		return
+	}
 	b.section("Task")
 	b.field("Cluster", firstNonEmpty(t.Cluster, "(unknown)"))
 	if t.Service != "" {
@@ -556,10 +625,29 @@ func describeAction(a contract.ActionResult, t taskInfo) string {
 	default:
 		s = fmt.Sprintf("%s %s (changed: %t)", a.API, a.Target, a.Changed)
 	}
+	switch a.Reason {
+	case contract.ReasonUnverifiedMembership:
+		s = "Service " + firstNonEmpty(t.Service, a.Target) + " was NOT scaled: ECS does not confirm that the task belongs to it (its group is not proof)"
+	case contract.ReasonSharedWithExcluded:
+		s = "Task definition " + firstNonEmpty(t.TaskDefinition(), a.Target) + " was NOT deregistered: it is used by what the deployment excludes (" +
+			strings.Join(safeList(a.SharedWith), ", ") + ")"
+	}
+	if st := a.ScalableTarget; st != nil && st.Changed {
+		s += "; suspended its Application Auto Scaling target " + safe.Line(st.ResourceID) + " (it was " + remediate.DescribeScaling(st.Previous) +
+			"; now " + remediate.DescribeScaling(st.Now) + ")"
+	}
 	if a.Detail != "" {
-		s += " - " + a.Detail
+		s += " - " + safe.Line(a.Detail)
 	}
 	return s
+}
+
+func safeList(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = safe.Line(s)
+	}
+	return out
 }
 
 func (f *facts) writeRestore(b *text) {
@@ -571,31 +659,40 @@ func (f *facts) writeRestore(b *text) {
 			b.block("  ", "Nothing is required while the exemptions hold. When one expires the rule applies again: fix the task definition (see Fix above) before then.")
 			return
 		}
+		if t.Registration {
+			b.block("  ", "The task definition stays ACTIVE. Fix it (see Fix under each entry above) and register the fixed revision; tasks started from this revision get the same judgement.")
+			return
+		}
 		b.block("  ", "The task is still running as it was. Fix the task definition (see Fix under each entry above), register the fixed revision and deploy it; the next task started from it is evaluated again.")
 		return
 	}
 	b.section("How to restore")
 	var lines []string
-	if r := f.st.Remediation.TaskDefinition; r != nil {
+	if t.Registration {
 		file := firstNonEmpty(t.Family, "task-definition") + ".json"
-		lines = append(lines, fmt.Sprintf("Task definition %s is INACTIVE, and a deregistered revision cannot be reactivated: register a fixed revision. To start from the old one:\n"+
+		b.item(1, fmt.Sprintf("Task definition %s is INACTIVE, and a deregistered revision cannot be reactivated; no task ran it. Register a fixed revision:\n"+
 			"aws ecs describe-task-definition --task-definition %s --query taskDefinition > %s\n"+
 			"fix what the entries above name, delete the read-only fields (taskDefinitionArn, revision, status, requiresAttributes, compatibilities, registeredAt, registeredBy, deregisteredAt), then:\n"+
-			"aws ecs register-task-definition --cli-input-json file://%s",
-			t.TaskDefinition(), shellQuote(t.TaskDefinition()), file, file))
+			"aws ecs register-task-definition --cli-input-json file://%s", t.TaskDefinition(), shellQuote(t.TaskDefinition()), file, file))
+		return
 	}
-	if s := f.st.Remediation.Service; s != nil && s.Changed {
-		lines = append(lines, f.restoreService(s, true)...)
-	} else if t.Service == "" {
-		lines = append(lines, fmt.Sprintf("Then start the task again from the new revision (it was started by %s), e.g.:\n"+
-			"aws ecs run-task --cluster %s --task-definition %s", firstNonEmpty(t.StartedBy, "an unknown caller"), shellQuote(t.Cluster), shellQuote(firstNonEmpty(t.Family, t.TaskDefinition()))))
-	} else {
-		lines = append(lines, fmt.Sprintf("Service %s's desired count was not changed; point it at the fixed revision with:\n"+
-			"aws ecs update-service --cluster %s --service %s --task-definition %s", t.Service, shellQuote(t.Cluster), shellQuote(t.Service), shellQuote(t.Family)))
+	for _, s := range remediate.RestoreCommands(f.safeTask(), f.st.Remediation) {
+		lines = append(lines, strings.Join(append([]string{s.Text}, s.Commands...), "\n"))
+	}
+	if len(lines) == 0 {
+		lines = append(lines, "Nothing was changed that needs restoring: fix the task definition (see Fix under each entry above) and register the fixed revision.")
 	}
 	for i, l := range lines {
 		b.item(i+1, l)
 	}
+}
+
+// safeTask is $.task with the values the reports show made safe (what
+// restore commands quote).
+func (f *facts) safeTask() *contract.Task {
+	t := f.task
+	return &contract.Task{TaskArn: t.TaskArn, ClusterArn: t.ClusterArn, Cluster: t.Cluster, TaskDefinitionArn: t.TaskDefinitionArn,
+		Family: t.Family, Revision: t.Revision, Group: t.Group, Service: t.Service, Account: t.Account, Region: t.Region}
 }
 
 // restoreService says how to bring a scaled-down service back; deregistered

@@ -34,16 +34,20 @@ const (
 // stepNames maps a step key ($.failure.<key>) to the name of its state in
 // statemachine/workflow.asl.json, as the console's execution graph shows it.
 var stepNames = map[string]string{
-	contract.StepRecordTask:    "Record task",
-	contract.StepLoadPolicy:    "Load policy from Parameter Store",
-	contract.StepDescribe:      "Describe task definition",
-	contract.StepEvaluate:      "Evaluate task against policy",
-	contract.StepApproval:      "Wait for approval",
-	contract.StepScaleService:  "Scale service to zero",
-	contract.StepStopTask:      "Stop task",
-	contract.StepDeregister:    "Deregister task definition",
-	contract.StepReport:        "Report to SNS and Security Hub",
-	contract.StepReportFailure: "Report failure",
+	contract.StepRecordTask:      "Record task",
+	contract.StepLookUpJudgement: "Look up judgement",
+	contract.StepStartWorkflow:   "Start compliance workflow",
+	contract.StepRecordJudgement: "Record judgement",
+	contract.StepCountIncident:   "Count remediated task",
+	contract.StepLoadPolicy:      "Load policy from Parameter Store",
+	contract.StepDescribe:        "Describe task definition",
+	contract.StepEvaluate:        "Evaluate task against policy",
+	contract.StepApproval:        "Wait for approval",
+	contract.StepScaleService:    "Scale service to zero",
+	contract.StepStopTask:        "Stop task",
+	contract.StepDeregister:      "Deregister task definition",
+	contract.StepReport:          "Report to SNS and Security Hub",
+	contract.StepReportFailure:   "Report failure",
 }
 
 // StepName is the state name of a step key ("stopTask" -> "Stop task"); an
@@ -92,6 +96,10 @@ type taskInfo struct {
 	FirstSeen                  string
 	Duplicate                  bool
 	Containers                 []contract.Container
+	// Registration is true for a task definition judged at registration
+	// (no task); RegisteredBy is who registered it.
+	Registration bool
+	RegisteredBy string
 }
 
 // detail is the part of the event's detail the reports read.
@@ -118,9 +126,13 @@ func (t taskInfo) TaskDefinition() string {
 	return t.TaskDefinitionArn
 }
 
-// Where names the task for a subject or a title: "service prod/web" or
-// "standalone task prod/web:7".
+// Where names the task for a subject or a title: "service prod/web",
+// "standalone task prod/web:7", or for a registration "task definition
+// web:7 (registration)".
 func (t taskInfo) Where() string {
+	if t.Registration {
+		return "task definition " + t.TaskDefinition() + " (registration)"
+	}
 	cluster := t.Cluster
 	if cluster == "" {
 		cluster = "unknown-cluster"
@@ -157,6 +169,7 @@ func readTask(st contract.State, strict bool) (taskInfo, error) {
 		t.TaskDefinitionArn, t.Family, t.Revision = k.TaskDefinitionArn, k.Family, k.Revision
 		t.Group, t.Service, t.Account, t.Region = k.Group, k.Service, k.Account, k.Region
 		t.FirstSeen, t.Duplicate = k.FirstSeen, k.Duplicate
+		t.Registration, t.RegisteredBy = k.Kind == contract.KindRegistration, k.RegisteredBy
 		if k.LaunchType != "" {
 			t.LaunchType = k.LaunchType
 		}
@@ -168,7 +181,12 @@ func readTask(st contract.State, strict bool) (taskInfo, error) {
 		}
 	}
 	t.Partition = "aws"
-	if a, err := arn.Parse(t.TaskArn); err == nil {
+	if t.Registration {
+		if a, err := arn.Parse(t.TaskDefinitionArn); err == nil {
+			t.Partition = a.Partition
+			t.Account, t.Region = firstNonEmpty(t.Account, a.AccountID), firstNonEmpty(t.Region, a.Region)
+		}
+	} else if a, err := arn.Parse(t.TaskArn); err == nil {
 		t.Partition = a.Partition
 		if t.Account == "" {
 			t.Account = a.AccountID
@@ -192,6 +210,15 @@ func readTask(st contract.State, strict bool) (taskInfo, error) {
 			t.Family = fam
 			t.Revision, _ = strconv.Atoi(rev)
 		}
+	}
+	if strict && t.Registration {
+		switch {
+		case t.TaskDefinitionArn == "":
+			return t, fmt.Errorf("registration: task definition ARN is missing")
+		case t.Account == "" || t.Region == "":
+			return t, fmt.Errorf("registration of %s: account or region is missing", t.TaskDefinitionArn)
+		}
+		return t, nil
 	}
 	if strict {
 		switch {

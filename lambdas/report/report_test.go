@@ -91,10 +91,16 @@ func TestGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			st := loadState(t, name)
 			m, err := Message(st)
-			if err != nil {
+			switch {
+			case err != nil && st.Judgement != nil && st.Judgement.Report != contract.ReportFull:
+				// Nothing to say (the workflow does not notify): the golden
+				// file says so.
+				golden(t, name+".message.golden", []byte("(no message: "+err.Error()+")\n"))
+			case err != nil:
 				t.Fatalf("Message: %v", err)
+			default:
+				golden(t, name+".message.golden", []byte(render(m)))
 			}
-			golden(t, name+".message.golden", []byte(render(m)))
 
 			if st.Evaluation == nil || st.Evaluation.Decision == nil {
 				return
@@ -132,7 +138,7 @@ func TestMessageFacts(t *testing.T) {
 			bodyHas: []string{
 				"aws ecs update-service --cluster prod --service web --task-definition web --desired-count 3",
 				"The task breaks 2 rules (3 violations) enforced with deny",
-				"cannot be reactivated", "Scaled service web to 0 tasks (desired count was 3)",
+				"cannot reactivate a revision", "Scaled service web to 0 tasks (desired count was 3)",
 				"Stopped task 8f2e4c1a9b7d4e6f8a0b1c2d3e4f5a6b", "Deregistered task definition web:7",
 				`Container: debug (ghcr.io/nicolaka/netshoot:v0.13)`, "sha256:9c1b7e0f", "/ecs-compliance/policy/data.json v4",
 			},
@@ -141,7 +147,7 @@ func TestMessageFacts(t *testing.T) {
 			scenario: "remediated-standalone", outcome: OutcomeRemediated, severity: "HIGH", rules: `["non-root-user"]`,
 			subject: "[ecs-compliance] REMEDIATED HIGH: 1 violation in standalone task batch/nightly-report:12",
 			bodyHas: []string{"APPROVED by alice@example.com at 2025-06-03T09:31:40Z", "aws ecs run-task --cluster batch --task-definition nightly-report",
-				"events-rule/nightly-report", "cannot be reactivated"},
+				"events-rule/nightly-report", "cannot reactivate a revision"},
 			bodyHasNot:  []string{"update-service"},
 			noAttribute: AttrService,
 		},
@@ -473,7 +479,7 @@ func TestFindings(t *testing.T) {
 	for _, f := range fs {
 		byRule[f.GeneratorID] = f
 	}
-	task := st.Task.TaskArn
+	td := st.Task.TaskDefinitionArn
 
 	t.Run("one finding per rule with the containers of a rule merged", func(t *testing.T) {
 		if len(fs) != 3 {
@@ -483,10 +489,30 @@ func TestFindings(t *testing.T) {
 			t.Errorf("containers = %q", got)
 		}
 	})
-	t.Run("Id is the task ARN and the rule id", func(t *testing.T) {
+	t.Run("Id is the task definition revision and the rule id, never the task", func(t *testing.T) {
 		for rule, f := range byRule {
-			if f.ID != task+"/"+rule {
+			if f.ID != td+"/"+rule {
 				t.Errorf("Id = %q", f.ID)
+			}
+		}
+		other := st
+		other.Task = &contract.Task{}
+		*other.Task = *st.Task
+		other.Task.TaskArn = "arn:aws:ecs:us-east-1:111122223333:task/prod/ffffffffffffffffffffffffffffffff"
+		again, err := Findings(other, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range again {
+			if again[i].ID != fs[i].ID {
+				t.Errorf("another task of the revision gets another Id: %q, %q", fs[i].ID, again[i].ID)
+			}
+		}
+	})
+	t.Run("a deregistered revision's findings are resolved", func(t *testing.T) {
+		for _, f := range fs {
+			if f.Compliance.Status != CompliancePassed || f.RecordState != RecordArchived {
+				t.Errorf("%s: compliance %s, record %s; want PASSED, ARCHIVED", f.ID, f.Compliance.Status, f.RecordState)
 			}
 		}
 	})
@@ -580,13 +606,13 @@ func TestFindingsWorkflowAndNotes(t *testing.T) {
 		scenario string
 		rule     string
 		workflow string
-		note     string
+		exempted string
 		approval string
 		approver string
 		outcome  string
 	}{
-		{"exempted", "privileged-container", WorkflowSuppressed, "Exempted: vendor monitoring agent needs privileged mode", "", "", OutcomeReported},
-		{"audit-only", "read-only-root-filesystem", WorkflowSuppressed, "Exempted: legacy app", "", "", OutcomeReported},
+		{"exempted", "privileged-container", WorkflowSuppressed, "vendor monitoring agent needs privileged mode; accepted by security in SEC-981", "", "", OutcomeReported},
+		{"audit-only", "read-only-root-filesystem", WorkflowSuppressed, "legacy app writes to /var/cache; fix tracked in SEC-1423", "", "", OutcomeReported},
 		{"audit-only", "privileged-container", WorkflowNew, "", "", "", OutcomeReported},
 		{"approval-rejected", "privileged-container", WorkflowNew, "", contract.ApprovalRejected, "bob@example.com", OutcomeReported},
 		{"approval-timeout", "privileged-container", WorkflowNew, "", contract.ApprovalTimedOut, "", OutcomeReported},
@@ -607,11 +633,13 @@ func TestFindingsWorkflowAndNotes(t *testing.T) {
 			if f.Workflow.Status != tc.workflow {
 				t.Errorf("workflow = %s, want %s", f.Workflow.Status, tc.workflow)
 			}
-			switch {
-			case tc.note == "" && f.Note != nil:
-				t.Errorf("note = %+v, want none", f.Note)
-			case tc.note != "" && (f.Note == nil || !strings.HasPrefix(f.Note.Text, tc.note) || f.UserDefinedFields["ExemptionReason"] == ""):
-				t.Errorf("note = %+v, user fields %v, want %q", f.Note, f.UserDefinedFields, tc.note)
+			// Note and UserDefinedFields are the customer's: exemptions are
+			// said in provider-owned product fields.
+			if f.Note != nil || f.UserDefinedFields != nil {
+				t.Errorf("note %+v, user fields %v: customer-owned fields set", f.Note, f.UserDefinedFields)
+			}
+			if got := f.ProductFields[FieldExemptionReason]; got != tc.exempted {
+				t.Errorf("exemption reason = %q, want %q", got, tc.exempted)
 			}
 			if got := f.ProductFields[FieldApproval]; got != tc.approval {
 				t.Errorf("approval = %q, want %q", got, tc.approval)
@@ -622,8 +650,12 @@ func TestFindingsWorkflowAndNotes(t *testing.T) {
 			if got := f.ProductFields[FieldOutcome]; got != tc.outcome {
 				t.Errorf("outcome = %q, want %q", got, tc.outcome)
 			}
-			if f.Compliance.Status != ComplianceFailed || f.RecordState != RecordActive {
-				t.Errorf("compliance %q record %q", f.Compliance.Status, f.RecordState)
+			wantCompliance, wantRecord := ComplianceFailed, RecordActive
+			if st := loadState(t, tc.scenario); st.Remediation != nil && st.Remediation.TaskDefinition != nil && st.Remediation.TaskDefinition.Reason == "" {
+				wantCompliance, wantRecord = CompliancePassed, RecordArchived
+			}
+			if f.Compliance.Status != wantCompliance || f.RecordState != wantRecord {
+				t.Errorf("compliance %q record %q, want %q %q", f.Compliance.Status, f.RecordState, wantCompliance, wantRecord)
 			}
 			assertRequired(t, f)
 		})
@@ -793,6 +825,46 @@ func BenchmarkFindings(b *testing.B) {
 	for b.Loop() {
 		if _, err := Findings(st, now); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestHostileNamesCannotForgeReports: names, images and messages come from
+// task definitions anyone allowed to register one controls. A line break,
+// a terminal escape or a bidirectional override in them must not reach the
+// SNS message, its subject or the findings.
+func TestHostileNamesCannotForgeReports(t *testing.T) {
+	st := loadState(t, "hostile-names")
+	m, err := Message(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := Findings(st, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fj, _ := json.Marshal(fs)
+	var decoded []Finding
+	_ = json.Unmarshal(fj, &decoded)
+	var texts []string
+	for _, f := range decoded {
+		texts = append(texts, f.Title, f.Description)
+		for _, v := range f.ProductFields {
+			texts = append(texts, v)
+		}
+	}
+	for _, c := range []struct {
+		where, text string
+	}{{"subject", m.Subject}, {"body", m.Body}, {"findings", strings.Join(texts, "\x00")}} {
+		for _, bad := range []string{"\x1b", "\u202e", "\x07", "\r"} {
+			if strings.Contains(c.text, bad) {
+				t.Errorf("%s keeps %q", c.where, bad)
+			}
+		}
+	}
+	for _, line := range strings.Split(m.Body, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "Outcome: COMPLIANT") {
+			t.Errorf("a container name forged a line of the message: %q", line)
 		}
 	}
 }

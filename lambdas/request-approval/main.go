@@ -1,7 +1,8 @@
 // Command request-approval is the Lambda behind "Wait for approval": it keeps
 // the task token in the approvals table (APPROVALS_TABLE) under a short
 // reference and publishes the approval request, with links to CALLBACK_URL
-// signed with the secret SECRET_ARN, to the topic TOPIC_ARN.
+// signed with the secret SECRET_ARN, to the approvers' topic
+// APPROVAL_TOPIC_ARN (not the report topic's TOPIC_ARN).
 package main
 
 import (
@@ -19,11 +20,11 @@ import (
 func main() {
 	cfg := awsconfig.Load()
 	h := &requestapproval.Handler{
-		Store:       &store.Table{API: dynamodb.NewFromConfig(cfg), Name: awsconfig.MustEnv("APPROVALS_TABLE")},
-		Keys:        &secret.Source{API: secretsmanager.NewFromConfig(cfg), SecretID: awsconfig.MustEnv("SECRET_ARN")},
-		SNS:         sns.NewFromConfig(cfg),
-		TopicArn:    awsconfig.MustEnv("TOPIC_ARN"),
-		CallbackURL: awsconfig.MustEnv("CALLBACK_URL"),
+		Store:            &store.Table{API: dynamodb.NewFromConfig(cfg), Name: awsconfig.MustEnv("APPROVALS_TABLE")},
+		Keys:             &secret.Source{API: secretsmanager.NewFromConfig(cfg), SecretID: awsconfig.MustEnv("SECRET_ARN")},
+		SNS:              sns.NewFromConfig(cfg),
+		ApprovalTopicArn: awsconfig.MustEnv("APPROVAL_TOPIC_ARN"),
+		CallbackURL:      awsconfig.MustEnv("CALLBACK_URL"),
 	}
 	step.Start(h.Handle)
 }

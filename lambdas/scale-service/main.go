@@ -1,7 +1,10 @@
-// Command scale-service is the "Scale service to zero" Lambda (see package scaleservice).
+// Command scale-service is the "Scale service to zero" Lambda (see package
+// scaleservice): ECS, and Application Auto Scaling for the service's
+// scalable target.
 package main
 
 import (
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/awsconfig"
@@ -11,6 +14,6 @@ import (
 
 func main() {
 	cfg := awsconfig.Load()
-	h := &scaleservice.Handler{ECS: ecs.NewFromConfig(cfg)}
+	h := &scaleservice.Handler{ECS: ecs.NewFromConfig(cfg), AutoScaling: applicationautoscaling.NewFromConfig(cfg)}
 	step.Start(h.Handle)
 }

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -49,6 +50,29 @@ func FuzzParseRun(f *testing.F) {
 		case StatusSucceeded, StatusFailed, StatusTimedOut:
 		default:
 			t.Fatalf("status %s", res.Status)
+		}
+	})
+}
+
+// FuzzEncodeJSONMatchesEncodingJSON: the interpreter's own encoder writes
+// byte for byte what encoding/json (without HTML escaping) writes.
+func FuzzEncodeJSONMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{"b": 1, "a": ["x", null, true, 1.50, -2e3]}`, `"\u2028\u0007\"\\<>&"`, `{"\ud800": "\xff"}`, `[]`, `{}`, `"\x00\x1f\x7f"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		v, err := decodeJSON([]byte(doc))
+		if err != nil {
+			return
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return
+		}
+		if got := encodeJSON(v); !bytes.Equal(got, bytes.TrimRight(want.Bytes(), "\n")) {
+			t.Fatalf("encodeJSON(%q) = %s, encoding/json writes %s", doc, got, want.Bytes())
 		}
 	})
 }

@@ -2,31 +2,209 @@ package asl
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
 
-func TestParseWorkflow(t *testing.T) {
-	data, err := os.ReadFile("../workflow.asl.json")
+// node is what a test expects of a state: its type and where it can go
+// (Next, each Choice's Next, Default, each Catch's Next, in that order; "End"
+// for a state that ends its branch with End: true).
+type node struct {
+	typ string
+	to  []string
+}
+
+// graph is a definition's states as nodes, by name (Parallel branches'
+// states included).
+func graph(d *Definition) map[string]node {
+	out := map[string]node{}
+	for _, s := range d.States() {
+		n := node{typ: s.Type}
+		if s.next != "" {
+			n.to = append(n.to, s.next)
+		}
+		for _, c := range s.choices {
+			n.to = append(n.to, c.next)
+		}
+		if s.defaultNext != "" {
+			n.to = append(n.to, s.defaultNext)
+		}
+		for _, c := range s.catch {
+			n.to = append(n.to, c.next)
+		}
+		if s.end {
+			n.to = append(n.to, "End")
+		}
+		out[s.Name] = n
+	}
+	return out
+}
+
+func parseFile(t *testing.T, path string) *Definition {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	def, err := Parse(data)
 	if err != nil {
-		t.Fatalf("Parse(workflow.asl.json): %v", err)
+		t.Fatalf("Parse(%s): %v", path, err)
 	}
-	if def.StartAt != "Record task" {
+	return def
+}
+
+// checkGraph compares a definition's graph with the one the design gives,
+// state by state, so that a failure names the state that moved.
+func checkGraph(t *testing.T, def *Definition, want map[string]node) {
+	t.Helper()
+	got := graph(def)
+	for name, w := range want {
+		g, ok := got[name]
+		if !ok {
+			t.Errorf("no state %q", name)
+			continue
+		}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("state %q: %s → %q, want %s → %q", name, g.typ, g.to, w.typ, w.to)
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("state %q is not in the design", name)
+		}
+	}
+}
+
+// resultPathOf is a state's ResultPath as written ("$" when absent, "null").
+func resultPathOf(s *State) string {
+	switch {
+	case s.resultPath.null:
+		return "null"
+	case s.resultPath.path == nil:
+		return "$"
+	}
+	return s.resultPath.path.String()
+}
+
+// The Standard workflow: started by the triage with the task claimed and its
+// judgement looked up; it judges a key once and remediates every task that
+// must be stopped.
+func TestParseWorkflow(t *testing.T) {
+	def := parseFile(t, "../workflow.asl.json")
+	if def.StartAt != "Is the task definition judged already?" {
 		t.Errorf("StartAt = %q", def.StartAt)
 	}
-	wait := def.State("Wait for approval")
-	if wait == nil || !wait.WaitsForTaskToken() {
+	checkGraph(t, def, map[string]node{
+		"Is the task definition judged already?": {"Choice", []string{"Take the stored judgement", "Load policy from Parameter Store"}},
+		"Take the stored judgement":              {"Pass", []string{"Is approval required?"}},
+		"Load policy from Parameter Store":       {"Task", []string{"Describe task definition", "Report failure"}},
+		"Describe task definition":               {"Task", []string{"Evaluate task against policy", "Report failure"}},
+		"Evaluate task against policy":           {"Task", []string{"Record judgement", "Report failure"}},
+		"Record judgement":                       {"Task", []string{"What does the policy decide?", "Report failure"}},
+		"What does the policy decide?": {"Choice", []string{"Is approval required?", "Report to SNS and Security Hub",
+			"Update Security Hub findings", "Task is compliant", "Reported before"}},
+		"Task is compliant":              {"Succeed", nil},
+		"Reported before":                {"Succeed", nil},
+		"Is approval required?":          {"Choice", []string{"Wait for approval", "Is the task part of a service?"}},
+		"Wait for approval":              {"Task", []string{"Is the task part of a service?", "Report to SNS and Security Hub", "Report failure"}},
+		"Is the task part of a service?": {"Choice", []string{"Scale service to zero", "Deregister task definition", "Stop task"}},
+		"Scale service to zero":          {"Task", []string{"Stop task", "Report failure"}},
+		"Stop task":                      {"Task", []string{"Deregister task definition", "Report failure"}},
+		"Deregister task definition":     {"Task", []string{"Count remediated task", "Report failure"}},
+		"Count remediated task":          {"Task", []string{"Is this a new incident?", "Report failure"}},
+		"Is this a new incident?":        {"Choice", []string{"Report to SNS and Security Hub", "Update Security Hub findings"}},
+		"Update Security Hub findings":   {"Task", []string{"Findings updated", "Report failure"}},
+		"Findings updated":               {"Succeed", nil},
+		"Report to SNS and Security Hub": {"Parallel", []string{"Report failure", "End"}},
+		"Notify SNS topic":               {"Task", []string{"End"}},
+		"Import Security Hub findings":   {"Task", []string{"End"}},
+		"Report failure":                 {"Task", []string{"Workflow failed", "Workflow failed"}},
+		"Workflow failed":                {"Fail", nil},
+	})
+	for _, gone := range []string{"Record task", "First event for this task?", "Skip duplicate event"} {
+		if def.State(gone) != nil {
+			t.Errorf("state %q belongs to the triage now", gone)
+		}
+	}
+	if wait := def.State("Wait for approval"); wait == nil || !wait.WaitsForTaskToken() {
 		t.Errorf("Wait for approval: %+v, want a waitForTaskToken Task", wait)
 	}
 	if s := def.State("Notify SNS topic"); s == nil || s.Type != "Task" {
 		t.Errorf("State finds states inside Parallel branches: got %+v", s)
 	}
-	if n := len(def.States()); n != 19 {
-		t.Errorf("States() has %d states, want 19", n)
+	// Where each step's result goes: the contract's fields. Evaluate returns
+	// the whole document (the bundle's files and the raw task definition
+	// dropped); the stored judgement becomes $.evaluation.
+	for state, want := range map[string]string{
+		"Take the stored judgement":        "$.evaluation",
+		"Load policy from Parameter Store": "$.evaluation",
+		"Describe task definition":         "$.described",
+		"Evaluate task against policy":     "$",
+		"Record judgement":                 "$.judgement",
+		"Wait for approval":                "$.approval",
+		"Scale service to zero":            "$.remediation.service",
+		"Stop task":                        "$.remediation.task",
+		"Deregister task definition":       "$.remediation.taskDefinition",
+		"Count remediated task":            "$.incident",
+		"Update Security Hub findings":     "$.report.findings",
+		"Report to SNS and Security Hub":   "$.report",
+		"Report failure":                   "$.report",
+	} {
+		if s := def.State(state); s == nil || resultPathOf(s) != want {
+			t.Errorf("%s: ResultPath %q, want %q", state, resultPathOf(s), want)
+		}
+	}
+	if s := def.State("Take the stored judgement"); s.inputPath.path == nil || s.inputPath.path.String() != "$.lookup.evaluation" {
+		t.Errorf("Take the stored judgement: InputPath %+v, want $.lookup.evaluation", s.inputPath)
+	}
+}
+
+// The Express triage: every task event goes through it; it starts the
+// Standard workflow only for a first judgement or a task to remediate.
+func TestParseTriage(t *testing.T) {
+	def := parseFile(t, "../triage.asl.json")
+	if def.StartAt != "Record task" {
+		t.Errorf("StartAt = %q", def.StartAt)
+	}
+	checkGraph(t, def, map[string]node{
+		"Record task":                {"Task", []string{"First event for this task?", "Report failure"}},
+		"First event for this task?": {"Choice", []string{"Skip duplicate event", "Look up judgement"}},
+		"Skip duplicate event":       {"Succeed", nil},
+		"Look up judgement":          {"Task", []string{"What is known about this task definition?", "Report failure"}},
+		"What is known about this task definition?": {"Choice", []string{"Start compliance workflow", "Start compliance workflow",
+			"Wait for the judgement", "Judgement known: nothing to do"}},
+		"Wait for the judgement":         {"Wait", []string{"Look up judgement"}},
+		"Judgement known: nothing to do": {"Succeed", nil},
+		"Start compliance workflow":      {"Task", []string{"Workflow already started", "Report failure", "End"}},
+		"Workflow already started":       {"Succeed", nil},
+		"Report failure":                 {"Task", []string{"Triage failed", "Triage failed"}},
+		"Triage failed":                  {"Fail", nil},
+	})
+	start := def.State("Start compliance workflow")
+	if start.Resource != "arn:aws:states:::states:startExecution" {
+		t.Errorf("Start compliance workflow: Resource %q, want the startExecution integration", start.Resource)
+	}
+	if len(start.catch) == 0 || !reflect.DeepEqual(start.catch[0].errors, []string{"StepFunctions.ExecutionAlreadyExistsException"}) {
+		t.Errorf("Start compliance workflow: the first catcher must take ExecutionAlreadyExistsException alone")
+	}
+	for state, want := range map[string]string{
+		"Record task":               "$.task",
+		"Look up judgement":         "$.lookup",
+		"Start compliance workflow": "$.workflow",
+		"Report failure":            "$.report",
+	} {
+		if s := def.State(state); s == nil || resultPathOf(s) != want {
+			t.Errorf("%s: ResultPath %q, want %q", state, resultPathOf(s), want)
+		}
+	}
+	if w := def.State("Wait for the judgement"); w.waitKind != "Seconds" || w.waitSeconds <= 0 {
+		t.Errorf("Wait for the judgement: %s %d, want a fixed number of seconds", w.waitKind, w.waitSeconds)
+	}
+	for _, s := range def.States() {
+		if s.Type == "Task" && s.WaitsForTaskToken() {
+			t.Errorf("%s: an Express workflow cannot wait for a task token", s.Name)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
@@ -116,6 +117,17 @@ type Options struct {
 	// (JSON bytes); past it the state fails with States.DataLimitExceeded, as
 	// in Step Functions. 0: 262,144 (256 KiB); negative: no limit.
 	MaxPayloadBytes int
+	// OmitHistoryData leaves the states' and tasks' inputs and outputs out
+	// of the history (Event.Input and Output stay empty), as a state
+	// machine that does not log execution data: the run is then faster
+	// (the replay of a month of events needs that), and the payload size
+	// limits still apply.
+	OmitHistoryData bool
+	// MinExecutionTimeout is the least real time the execution's scaled
+	// TimeoutSeconds allows: request/response tasks run in real time, so a
+	// time scale that shrinks a 4-minute timeout to 240 µs would time out
+	// every execution that calls a real handler. 0: no floor.
+	MinExecutionTimeout time.Duration
 }
 
 // Result is the outcome of a run.
@@ -231,6 +243,12 @@ type scope struct {
 	label   string
 	history []Event
 	rng     *rand.Rand
+	// inputSize is the encoded size of the scope's input when known (the
+	// execution's raw input), else -1.
+	inputSize int
+	// resultSize is the size of the last task result the scope received
+	// (-1: none since the state was entered).
+	resultSize int
 }
 
 // Run executes def on input (a JSON document; empty means {}). The returned
@@ -248,6 +266,23 @@ func Run(ctx context.Context, def *Definition, input json.RawMessage, opts Optio
 			return nil, fmt.Errorf("asl: the execution input is not JSON: %w", err)
 		}
 		in = v
+	}
+	return RunDecoded(ctx, def, in, len(bytes.TrimSpace(input)), opts)
+}
+
+// DecodeJSON parses a JSON document as the interpreter holds values
+// (numbers as json.Number), for RunDecoded.
+func DecodeJSON(data []byte) (any, error) { return decodeJSON(data) }
+
+// RunDecoded is Run for an input already decoded with DecodeJSON (size is
+// its encoded size, for the payload limit; -1 when unknown): a caller that
+// reads the input itself does not pay for decoding it twice.
+func RunDecoded(ctx context.Context, def *Definition, in any, size int, opts Options) (*Result, error) {
+	if def == nil {
+		return nil, errors.New("asl: Run needs a definition")
+	}
+	if in == nil {
+		in, size = map[string]any{}, -1
 	}
 	r := &runner{opts: opts, cb: opts.Callbacks, input: in, maxEvents: int64(opts.MaxEvents)}
 	if r.cb == nil {
@@ -291,12 +326,20 @@ func Run(ctx context.Context, def *Definition, input json.RawMessage, opts Optio
 	defer cancel(nil)
 	errExecTimeout := errors.New("execution timed out")
 	if def.TimeoutSeconds > 0 {
-		t := time.AfterFunc(r.scale(time.Duration(def.TimeoutSeconds)*time.Second), func() { cancel(errExecTimeout) })
+		limit := max(r.scale(time.Duration(def.TimeoutSeconds)*time.Second), opts.MinExecutionTimeout)
+		t := time.AfterFunc(limit, func() { cancel(errExecTimeout) })
 		defer t.Stop()
 	}
 
-	sc := &scope{r: r, def: def, rng: rng}
-	sc.emit(Event{Type: EventExecutionStarted, Input: encodeJSON(in)})
+	sc := &scope{r: r, def: def, rng: rng, inputSize: size}
+	if size <= 0 {
+		sc.inputSize = -1
+	}
+	started := Event{Type: EventExecutionStarted}
+	if !opts.OmitHistoryData {
+		started.Input = encodeJSON(in)
+	}
+	sc.emit(started)
 	out, f := sc.run(runCtx, in)
 	res := &Result{ExecutionArn: r.execID}
 	var err error
@@ -383,7 +426,7 @@ func (sc *scope) child(def *Definition, label string) *scope {
 	if sc.label != "" {
 		label = sc.label + "/" + label
 	}
-	return &scope{r: sc.r, def: def, label: label, rng: rand.New(rand.NewPCG(sc.rng.Uint64(), sc.rng.Uint64()))}
+	return &scope{r: sc.r, def: def, label: label, rng: rand.New(rand.NewPCG(sc.rng.Uint64(), sc.rng.Uint64())), inputSize: -1}
 }
 
 func aborted(ctx context.Context) *failure {
@@ -397,6 +440,10 @@ func aborted(ctx context.Context) *failure {
 // run runs the definition of the scope from StartAt to a terminal state.
 func (sc *scope) run(ctx context.Context, input any) (any, *failure) {
 	name := sc.def.StartAt
+	var inputEnc json.RawMessage // the input's encoding, when known
+	// inputSize is the input's encoded size, or an upper bound of it (-1:
+	// unknown).
+	inputSize := sc.inputSize
 	for {
 		if ctx.Err() != nil {
 			return nil, aborted(ctx)
@@ -408,7 +455,15 @@ func (sc *scope) run(ctx context.Context, input any) (any, *failure) {
 			return nil, f
 		}
 		entered := sc.r.opts.Now()
-		sc.emit(Event{Type: EventStateEntered, State: name, Time: entered, Input: encodeJSON(input)})
+		ev := Event{Type: EventStateEntered, State: name, Time: entered}
+		if !sc.r.opts.OmitHistoryData {
+			if inputEnc == nil {
+				inputEnc = encodeJSON(input)
+			}
+			ev.Input = inputEnc
+		}
+		sc.emit(ev)
+		sc.resultSize = -1
 		out, next, f := sc.exec(ctx, st, input, entered)
 		if f != nil {
 			if !f.aborted {
@@ -416,17 +471,59 @@ func (sc *scope) run(ctx context.Context, input any) (any, *failure) {
 			}
 			return nil, f
 		}
-		enc := encodeJSON(out)
-		if f := sc.r.checkSize(st, "output", enc); f != nil {
-			sc.emit(Event{Type: EventStateFailed, State: name, Error: f.name, Cause: f.cause})
-			return nil, f
+		var enc json.RawMessage
+		outSize := -1
+		switch {
+		case passesInputThrough(st) && (inputEnc != nil || inputSize >= 0):
+			enc, outSize = inputEnc, inputSize // the output is the input, unchanged
+		case sc.r.opts.OmitHistoryData && resultOnly(st) && inputSize >= 0 && sc.resultSize >= 0 &&
+			inputSize+sc.resultSize+resultSlack < sc.r.maxPayload:
+			// Without history data the output's encoding only serves the
+			// size limit, and the input plus the task's result bound it
+			// (ResultPath puts one into the other), far below the limit.
+			outSize = inputSize + sc.resultSize + resultSlack
+		default:
+			enc = encodeJSON(out)
+			outSize = len(enc)
 		}
-		sc.emit(Event{Type: EventStateExited, State: name, Output: enc, Next: next})
+		if enc != nil {
+			if f := sc.r.checkSize(st, "output", enc); f != nil {
+				sc.emit(Event{Type: EventStateFailed, State: name, Error: f.name, Cause: f.cause})
+				return nil, f
+			}
+		}
+		exited := Event{Type: EventStateExited, State: name, Next: next}
+		if !sc.r.opts.OmitHistoryData {
+			exited.Output = enc
+		}
+		sc.emit(exited)
 		if next == "" {
 			return out, nil
 		}
-		name, input = next, out
+		// The next state's input is this output: its encoding (or size) is
+		// known.
+		name, input, inputEnc, inputSize = next, out, enc, outSize
 	}
+}
+
+// resultSlack covers the ResultPath's keys around a result in the output.
+const resultSlack = 1024
+
+// resultOnly: a Task state whose output is its input with the task's
+// result at ResultPath (no ResultSelector, no OutputPath): the output is at
+// most the input plus the result.
+func resultOnly(st *State) bool {
+	return st.Type == "Task" && st.resultSelector == nil && st.outputPath.path == nil && !st.outputPath.null
+}
+
+// passesInputThrough: the state's output is its input, unchanged (a Choice,
+// Succeed or Wait state without InputPath or OutputPath).
+func passesInputThrough(st *State) bool {
+	switch st.Type {
+	case "Choice", "Succeed", "Wait":
+		return st.inputPath.path == nil && !st.inputPath.null && st.outputPath.path == nil && !st.outputPath.null
+	}
+	return false
 }
 
 // contextObject builds $$ for a state.
@@ -775,7 +872,11 @@ func (sc *scope) taskAttempt(ctx context.Context, st *State, raw any, entered ti
 		return nil, f
 	}
 	attempt := retries + 1
-	sc.emit(Event{Type: EventTaskScheduled, State: st.Name, Resource: st.Resource, Attempt: attempt, Input: in})
+	scheduled := Event{Type: EventTaskScheduled, State: st.Name, Resource: st.Resource, Attempt: attempt}
+	if !sc.r.opts.OmitHistoryData {
+		scheduled.Input = in
+	}
+	sc.emit(scheduled)
 	if sc.r.opts.Task == nil {
 		return nil, runtimeFailure(st, "no TaskFunc is configured to run the Task")
 	}
@@ -834,11 +935,23 @@ func (sc *scope) taskAttempt(ctx context.Context, st *State, raw any, entered ti
 				if err != nil {
 					return fail(EventTaskFailed, runtimeFailure(st, "the task's result is not JSON: %v", err))
 				}
-				enc := encodeJSON(v)
+				var enc json.RawMessage
+				if sc.r.opts.OmitHistoryData {
+					// The result as the task returned it is what counts
+					// against the payload limit.
+					enc = bytes.TrimSpace(o.out)
+				} else {
+					enc = encodeJSON(v)
+				}
 				if f := sc.r.checkSize(st, "task result", enc); f != nil {
 					return fail(EventTaskFailed, f)
 				}
-				sc.emit(Event{Type: EventTaskSucceeded, State: st.Name, Resource: st.Resource, Attempt: attempt, Output: enc})
+				sc.resultSize = len(enc)
+				succeeded := Event{Type: EventTaskSucceeded, State: st.Name, Resource: st.Resource, Attempt: attempt}
+				if !sc.r.opts.OmitHistoryData {
+					succeeded.Output = enc
+				}
+				sc.emit(succeeded)
 				return sc.finish(st, raw, v, cx)
 			}
 			sc.emit(Event{Type: EventTaskSubmitted, State: st.Name, Resource: st.Resource, Attempt: attempt, Output: trimmed(o.out)})

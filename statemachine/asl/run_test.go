@@ -1128,3 +1128,27 @@ func TestDataLimit(t *testing.T) {
 		}
 	})
 }
+
+func TestMinExecutionTimeoutKeepsRealTimeTasksFromTimingOut(t *testing.T) {
+	def, err := Parse([]byte(`{"StartAt": "T", "TimeoutSeconds": 1, "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := func(ctx context.Context, call TaskCall) (json.RawMessage, error) {
+		select {
+		case <-time.After(20 * time.Millisecond):
+			return json.RawMessage(`{}`), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	// Scaled, the 1 s timeout is 1 µs: the real-time task outlives it.
+	res, err := Run(context.Background(), def, nil, Options{Task: slow, TimeScale: 1e-6})
+	if err == nil && res.Status != StatusTimedOut {
+		t.Fatalf("without a floor: status %s, want %s", res.Status, StatusTimedOut)
+	}
+	res, err = Run(context.Background(), def, nil, Options{Task: slow, TimeScale: 1e-6, MinExecutionTimeout: time.Second})
+	if err != nil || res.Status != StatusSucceeded {
+		t.Fatalf("with a floor: %v, %v; want SUCCEEDED", res.Status, err)
+	}
+}

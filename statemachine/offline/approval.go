@@ -27,7 +27,8 @@ import (
 // The local approval setup: the request-approval step and the callback
 // endpoint run in-process on the in-memory account (approvals table,
 // Secrets Manager, SNS, Step Functions), exactly as deployed, and a simulated
-// person answers the request the way a person would — from the message.
+// person answers the request the way a person would — from the message the
+// approvers' topic delivered to them.
 const (
 	// approver is the name the simulated person types into the form.
 	approver = "local-approver"
@@ -53,13 +54,19 @@ func (r *Runner) approvalHandler() taskFunc {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	secretArn := r.Account.PutSecret(approvalSecretName, hex.EncodeToString(b[:]))
 	h := &requestapproval.Handler{
-		Store:       r.Account.Approvals(),
-		Keys:        &secret.Source{API: r.Account, SecretID: secretArn},
-		SNS:         r.Account,
-		TopicArn:    r.topicArn(),
-		CallbackURL: callbackURL,
+		Store:            r.Account.Approvals(),
+		Keys:             &secret.Source{API: r.Account, SecretID: secretArn},
+		SNS:              r.Account,
+		ApprovalTopicArn: r.approvalTopicArn(),
+		CallbackURL:      callbackURL,
 	}
 	return invoke(h.Handle, nil)
+}
+
+// approvalTopicArn is the local approvers' topic: requests go there, the
+// reports to topicArn.
+func (r *Runner) approvalTopicArn() string {
+	return fmt.Sprintf("arn:aws:sns:%s:%s:ecs-compliance-approvals", r.Account.Region(), r.Account.AccountID())
 }
 
 // callbackHandler is the approval-callback Lambda of the local run: a new one
@@ -81,11 +88,13 @@ func (r *Runner) scaled(d time.Duration) time.Duration {
 
 // answerApproval answers the wait as the --approval flag says a person would.
 // It runs after the request-approval function returned. approve and reject:
-// the person reads the latest approval request in the SNS outbox, opens its
-// approve or reject link (GET: the confirmation page) and submits the page's
-// form (POST) to the real callback handler, which answers the task token
-// through the in-memory Step Functions API into this execution's callbacks.
-// timeout: nobody answers, and the state's timeout fires.
+// the person reads the latest approval request published to the approvers'
+// topic, opens its approve or reject link (GET: the confirmation page) and
+// submits the page's form — its hidden fields, the one-time token among
+// them, and a name, as application/x-www-form-urlencoded (POST) — to the
+// real callback handler, which answers the task token through the in-memory
+// Step Functions API into this execution's callbacks. timeout: nobody
+// answers, and the state's timeout fires.
 func (r *Runner) answerApproval(ctx context.Context, call asl.TaskCall) {
 	var action string
 	switch r.opts.Approval {
@@ -134,11 +143,12 @@ func (r *Runner) answerAsPerson(ctx context.Context, action string) error {
 	return err
 }
 
-// requestLink is the action's link in the latest approval request published.
+// requestLink is the action's link in the latest approval request published
+// to the approvers' topic (an approver subscribes to that topic only).
 func (r *Runner) requestLink(action string) (string, error) {
 	msgs := r.Account.Notifications()
 	for i := len(msgs) - 1; i >= 0; i-- {
-		if msgs[i].Attributes["outcome"] != approval.OutcomeApprovalRequested {
+		if msgs[i].TopicArn != r.approvalTopicArn() {
 			continue
 		}
 		for _, l := range linkPattern.FindAllString(msgs[i].Message, -1) {
@@ -148,7 +158,7 @@ func (r *Runner) requestLink(action string) (string, error) {
 		}
 		return "", fmt.Errorf("the approval request %q has no %s link", msgs[i].Subject, action)
 	}
-	return "", errors.New("no approval request was published to the topic")
+	return "", errors.New("no approval request was published to the approvers' topic")
 }
 
 var linkPattern = regexp.MustCompile(`https?://\S+`)
@@ -171,7 +181,8 @@ func browse(ctx context.Context, h *approvalcallback.Handler, method string, u *
 			req.QueryStringParameters[k] = q.Get(k)
 		}
 	}
-	if body != "" {
+	if method == http.MethodPost {
+		// What a browser sends for the page's form.
 		req.Body = body
 		req.Headers["content-type"] = "application/x-www-form-urlencoded"
 	}

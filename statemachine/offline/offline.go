@@ -1,8 +1,12 @@
-// Package offline runs the deployed workflow (statemachine/workflow.asl.json)
-// on ECS events without AWS: the ASL interpreter drives the real step
-// handlers in-process, against an in-memory AWS account seeded with a world
-// file and the policy bundle. It is what `go run ./statemachine/local` and
-// the end-to-end tests run.
+// Package offline runs the deployed state machines on ECS events without
+// AWS: the ASL interpreter drives the real step handlers in-process, against
+// an in-memory AWS account seeded with a world file and the policy bundle.
+// Each event goes where the deployed rules send it: the Express triage
+// (statemachine/triage.asl.json), which claims the task and looks up its
+// judgement, and — only when the triage starts it — the Standard workflow
+// (statemachine/workflow.asl.json), which judges the task definition and
+// remediates. It is what `ecs-compliance run` and `replay` and the
+// end-to-end tests run.
 package offline
 
 import (
@@ -11,20 +15,26 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/inmemory"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/policy"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/policystore"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/countincident"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/deregister"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/describetaskdef"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/evaluate"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/finding"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/loadpolicy"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/lookup"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/notify"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/recordjudgement"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/recordtask"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/reportfailure"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/scaleservice"
@@ -41,10 +51,29 @@ const (
 	ApprovalTimeout = "timeout"
 )
 
-// DefaultTimeScale runs the definition's delays and timeouts a million times
+// DefaultTimeScale runs the definitions' delays and timeouts a million times
 // faster than AWS would: a 1-second retry delay takes a microsecond and the
 // 24-hour approval timeout 86 milliseconds.
 const DefaultTimeScale = 1e-6
+
+// SDKAttempts is how often the AWS SDK's standard retryer tries a
+// throttled call (its default) before a step sees the error: --throttle-first
+// 2 is absorbed by the SDK, more reaches the state machines' Retry.
+const SDKAttempts = 3
+
+// minExecutionTimeout is the least real time an execution may take before
+// its (scaled) TimeoutSeconds fires: the handlers run in real time.
+const minExecutionTimeout = time.Minute
+
+// Names of the local state machines.
+const (
+	TriageName   = "ecs-compliance-triage"
+	WorkflowName = "ecs-compliance-workflow"
+)
+
+// startExecution is the Step Functions integration the triage starts the
+// Standard workflow with.
+const startExecution = "arn:aws:states:::states:startExecution"
 
 // Options configure a run.
 type Options struct {
@@ -59,10 +88,17 @@ type Options struct {
 	// ThrottleFirst makes every simulated AWS call fail with a throttling
 	// error on its first n tries.
 	ThrottleFirst int
-	// TimeScale scales the definition's delays and timeouts (0: DefaultTimeScale).
+	// TimeScale scales the definitions' delays and timeouts (0: DefaultTimeScale).
 	TimeScale float64
-	// Definition is the ASL document (empty: statemachine.Definition).
+	// Definition and Triage are the ASL documents (empty:
+	// statemachine.Definition and statemachine.Triage).
 	Definition string
+	Triage     string
+	// ExcludedClusters are cluster ARNs the task rule ignores (the CDK
+	// setting excludedClusters).
+	ExcludedClusters []string
+	// JudgementTTL is how long a judgement holds (0: judgement.DefaultTTL).
+	JudgementTTL time.Duration
 }
 
 // Event is one input event: where it came from and its JSON.
@@ -71,15 +107,46 @@ type Event struct {
 	JSON []byte
 }
 
-// Record is what one event's execution did: the design's execution record.
+// Billing is what one event caused, as AWS bills it: Standard executions
+// and their state transitions (every state entered, every retry), Express
+// requests, Lambda invocations (every attempt), Security Hub finding
+// ingestions and SNS publishes.
+type Billing struct {
+	StandardExecutions  int `json:"standardExecutions"`
+	StandardTransitions int `json:"standardTransitions"`
+	ExpressRequests     int `json:"expressRequests"`
+	LambdaInvocations   int `json:"lambdaInvocations"`
+	FindingsImported    int `json:"findingsImported"`
+	SNSPublishes        int `json:"snsPublishes"`
+}
+
+// Add adds o to b.
+func (b *Billing) Add(o Billing) {
+	b.StandardExecutions += o.StandardExecutions
+	b.StandardTransitions += o.StandardTransitions
+	b.ExpressRequests += o.ExpressRequests
+	b.LambdaInvocations += o.LambdaInvocations
+	b.FindingsImported += o.FindingsImported
+	b.SNSPublishes += o.SNSPublishes
+}
+
+// Record is what one event's executions did: the design's execution record.
 type Record struct {
-	Event    string             `json:"event"`
-	Status   string             `json:"status"`
-	Error    string             `json:"error,omitempty"`
-	Cause    string             `json:"cause,omitempty"`
-	States   []string           `json:"states"`
-	Decision *contract.Decision `json:"decision"`
-	// Actions are the ECS changes that took effect, in order.
+	Event  string `json:"event"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+	Cause  string `json:"cause,omitempty"`
+	// Filtered says why no rule delivered the event (then nothing ran).
+	Filtered string `json:"filtered,omitempty"`
+	// Triage are the triage's states entered; States the Standard
+	// workflow's (empty when the triage did not start it).
+	Triage []string `json:"triage"`
+	States []string `json:"states"`
+	// Decision is the decision that applied: evaluated now, or taken from
+	// a stored judgement (then Judgement names it).
+	Decision  *contract.Decision     `json:"decision"`
+	Judgement *contract.JudgementRef `json:"judgement,omitempty"`
+	// Actions are the changes that took effect, in order.
 	Actions []inmemory.Action `json:"actions"`
 	// Notifications are the SNS messages published.
 	Notifications []Notification `json:"notifications"`
@@ -87,17 +154,23 @@ type Record struct {
 	Findings []json.RawMessage `json:"findings"`
 	// Approval is the answer to "Wait for approval", when it was entered.
 	Approval *contract.Approval `json:"approval,omitempty"`
+	Billing  Billing            `json:"billing"`
 
-	// Steps is the execution's timeline, for people (not in --json).
+	// Steps is the timeline (triage, then workflow), for people (not in --json).
 	Steps []StepTiming `json:"-"`
-	// Task, Evaluation and Results are what the steps returned, for people.
+	// What the steps returned, for people and for replay's counters.
 	Task       *contract.Task                   `json:"-"`
+	Lookup     *contract.Lookup                 `json:"-"`
 	Evaluation *contract.Evaluation             `json:"-"`
+	Stored     bool                             `json:"-"` // Decision came from a stored judgement
+	Judged     *contract.Judgement              `json:"-"` // what "Record judgement" returned
+	Incident   *contract.Incident               `json:"-"`
 	Results    map[string]contract.ActionResult `json:"-"`
 }
 
 // Notification is one SNS message published.
 type Notification struct {
+	TopicArn   string            `json:"topicArn,omitempty"`
 	Subject    string            `json:"subject"`
 	Message    string            `json:"message"`
 	Attributes map[string]string `json:"attributes,omitempty"`
@@ -105,6 +178,7 @@ type Notification struct {
 
 // StepTiming is one state entered: how long it took and how often it was retried.
 type StepTiming struct {
+	Machine  string // "triage" or "workflow"
 	State    string
 	Scope    string
 	Duration time.Duration
@@ -113,31 +187,56 @@ type StepTiming struct {
 	Failed   bool
 }
 
-// Runner runs events through the workflow, one after another, in one account.
+// Runner runs events through the triage and the workflow in one account.
+// Run may be called from several goroutines (tasks starting at once); the
+// per-event Actions, Notifications and Findings of a Record are exact only
+// when runs do not overlap.
 type Runner struct {
 	Account *inmemory.Account
 	Bundle  contract.Bundle
+	// Judgements is the judgement store (DynamoDB's stand-in).
+	Judgements *judgement.Memory
 
-	def      *asl.Definition
-	opts     Options
-	engine   *policy.Engine
-	tasks    map[string]taskFunc // by Resource (function ARN)
-	mu       sync.Mutex
-	captured *capture
+	triage, workflow *asl.Definition
+	opts             Options
+	settings         judgement.Settings
+	engine           *policy.Engine
+	tasks            map[string]taskFunc // by Resource (function ARN)
+	rules            []map[string]any
+
+	mu    sync.Mutex
+	names map[string]bool // Standard execution names used
 }
 
-// capture collects what the steps returned during one execution.
+// capture collects what one event's executions did.
 type capture struct {
 	mu         sync.Mutex
 	task       *contract.Task
+	lookup     *contract.Lookup
 	evaluation *contract.Evaluation
+	judged     *contract.Judgement
+	incident   *contract.Incident
 	results    map[string]contract.ActionResult // by API
+	lambdas    int
+	started    []startedExecution
+}
+
+type startedExecution struct {
+	name  string
+	input json.RawMessage
+}
+
+func (c *capture) set(f func(*capture)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f(c)
 }
 
 type taskFunc func(ctx context.Context, payload []byte) ([]byte, error)
 
 // New builds the account (the world plus what the events need), seeds the
-// policy, and wires every step handler to it.
+// policy, and wires every step handler to it. An event that cannot be read
+// contributes nothing to the world; its run reports why.
 func New(opts Options, events []Event) (*Runner, error) {
 	if opts.Policy == nil {
 		return nil, errors.New("offline: no policy folder")
@@ -165,11 +264,15 @@ func New(opts Options, events []Event) (*Runner, error) {
 	if opts.Definition == "" {
 		opts.Definition = statemachine.Definition
 	}
+	if opts.Triage == "" {
+		opts.Triage = statemachine.Triage
+	}
 
-	parsed := make([]contract.Event, len(events))
-	for i, ev := range events {
-		if err := json.Unmarshal(ev.JSON, &parsed[i]); err != nil {
-			return nil, fmt.Errorf("%s: not an EventBridge event: %w", ev.Name, err)
+	var parsed []contract.Event
+	for _, ev := range events {
+		var e contract.Event
+		if json.Unmarshal(ev.JSON, &e) == nil {
+			parsed = append(parsed, e)
 		}
 	}
 	var world inmemory.World
@@ -179,7 +282,7 @@ func New(opts Options, events []Event) (*Runner, error) {
 	world = inmemory.DeriveWorld(world, parsed)
 	acct, err := inmemory.Load(world)
 	if err != nil {
-		return nil, fmt.Errorf("world: %w", err)
+		return nil, err // inmemory says "world: …"
 	}
 
 	files, err := bundle.ReadFS(opts.Policy)
@@ -189,11 +292,15 @@ func New(opts Options, events []Event) (*Runner, error) {
 	if err := acct.SeedPolicy(bundle.DefaultPath, files); err != nil {
 		return nil, fmt.Errorf("seed policy: %w", err)
 	}
+	r := &Runner{Account: acct, opts: opts, engine: policy.NewEngine(policy.DefaultCacheSize),
+		Bundle:     contract.Bundle{Path: bundle.DefaultPath, Hash: bundle.Hash(files)},
+		Judgements: &judgement.Memory{}, names: map[string]bool{},
+		settings: judgement.Settings{Mode: opts.Mode, Approval: opts.Approval != ApprovalOff},
+		rules:    []map[string]any{statemachine.TaskEventPattern(opts.ExcludedClusters), statemachine.RegistrationEventPattern()},
+	}
 	// Compile the bundle into the evaluate step's engine now, so that a broken
 	// policy is reported before any event runs (the workflow would report it
-	// too, as a failure of every event); the first event reuses it.
-	r := &Runner{Account: acct, opts: opts, engine: policy.NewEngine(policy.DefaultCacheSize),
-		Bundle: contract.Bundle{Path: bundle.DefaultPath, Hash: bundle.Hash(files)}}
+	// too, as a failure of every event); the first judgement reuses it.
 	if _, err := r.engine.Policy(context.Background(), contract.Bundle{Hash: r.Bundle.Hash, Files: files}); err != nil {
 		return nil, err
 	}
@@ -201,21 +308,27 @@ func New(opts Options, events []Event) (*Runner, error) {
 		return nil, err
 	}
 	acct.ThrottleFirst(opts.ThrottleFirst)
+	acct.SDKAttempts(SDKAttempts)
 	return r, nil
 }
 
-// functionArn is the local ARN of a Lambda of the workflow.
+// functionArn is the local ARN of a Lambda.
 func (r *Runner) functionArn(dir string) string {
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:ecs-compliance-%s", r.Account.Region(), r.Account.AccountID(), dir)
 }
 
-// topicArn is the local SNS topic.
+// stateMachineArn is the local ARN of a state machine.
+func (r *Runner) stateMachineArn(name string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", r.Account.Region(), r.Account.AccountID(), name)
+}
+
+// topicArn is the local report topic.
 func (r *Runner) topicArn() string {
 	return fmt.Sprintf("arn:aws:sns:%s:%s:ecs-compliance", r.Account.Region(), r.Account.AccountID())
 }
 
 // wire builds each step's handler on the account and maps the function ARNs
-// the definition names to them.
+// the definitions name to them.
 func (r *Runner) wire() error {
 	acct := r.Account
 	eval := &evaluate.Handler{
@@ -228,20 +341,30 @@ func (r *Runner) wire() error {
 		"record-task": invoke((&recordtask.Handler{Store: acct.Idempotency()}).Handle, func(c *capture, t contract.Task) {
 			c.task = &t
 		}),
+		"look-up-judgement": invoke((&lookup.Handler{ECS: acct, Store: r.Judgements, Settings: r.settings, CacheTTL: lookup.DefaultCacheTTL,
+			Policy: &policystore.Cache{SSM: acct, Path: bundle.DefaultPath}}).Handle, func(c *capture, l contract.Lookup) {
+			c.lookup = &l
+		}),
 		"load-policy":              invoke((&loadpolicy.Handler{SSM: acct, Path: bundle.DefaultPath}).Handle, nil),
 		"describe-task-definition": invoke((&describetaskdef.Handler{ECS: acct}).Handle, nil),
-		"evaluate": invoke(eval.Handle, func(c *capture, e contract.Evaluation) {
-			c.evaluation = &e
+		"evaluate": invoke(eval.Handle, func(c *capture, st contract.State) {
+			c.evaluation = st.Evaluation
 		}),
+		"record-judgement": invoke((&recordjudgement.Handler{Store: r.Judgements, Settings: r.settings, TTL: r.opts.JudgementTTL}).Handle,
+			func(c *capture, j contract.Judgement) { c.judged = &j }),
 		"request-approval":           r.approvalHandler(),
 		"scale-service":              invoke((&scaleservice.Handler{ECS: acct}).Handle, keepResult),
 		"stop-task":                  invoke((&stoptask.Handler{ECS: acct}).Handle, keepResult),
 		"deregister-task-definition": invoke((&deregister.Handler{ECS: acct}).Handle, keepResult),
-		"notify":                     invoke((&notify.Handler{SNS: acct, TopicArn: r.topicArn()}).Handle, nil),
-		"record-finding":             invoke((&finding.Handler{SecurityHub: acct}).Handle, nil),
-		"report-failure":             invoke((&reportfailure.Handler{SNS: acct, TopicArn: r.topicArn(), Claims: acct.Idempotency()}).Handle, nil),
+		"count-incident": invoke((&countincident.Handler{Store: r.Judgements}).Handle, func(c *capture, in contract.Incident) {
+			c.incident = &in
+		}),
+		"notify":         invoke((&notify.Handler{SNS: acct, TopicArn: r.topicArn()}).Handle, nil),
+		"record-finding": invoke((&finding.Handler{SecurityHub: acct}).Handle, nil),
+		"report-failure": invoke((&reportfailure.Handler{SNS: acct, TopicArn: r.topicArn(), Claims: acct.Idempotency(),
+			Judgements: r.Judgements}).Handle, nil),
 	}
-	values := map[string]string{}
+	values := map[string]string{statemachine.WorkflowArnPlaceholder: r.stateMachineArn(WorkflowName)}
 	r.tasks = map[string]taskFunc{}
 	for _, f := range statemachine.Functions {
 		h, ok := handlers[f.Dir]
@@ -249,40 +372,43 @@ func (r *Runner) wire() error {
 			return fmt.Errorf("offline: no handler for the %s Lambda", f.Dir)
 		}
 		values[f.Placeholder] = r.functionArn(f.Dir)
-		r.tasks[r.functionArn(f.Dir)] = func(ctx context.Context, payload []byte) ([]byte, error) {
-			return h(withCapture(ctx, r.current()), payload)
-		}
+		r.tasks[r.functionArn(f.Dir)] = h
 	}
-	def, err := statemachine.Substitute(r.opts.Definition, values)
-	if err != nil {
+	parse := func(name, doc string) (*asl.Definition, error) {
+		def, err := statemachine.Substitute(doc, values)
+		if err != nil {
+			return nil, fmt.Errorf("%s definition: %w", name, err)
+		}
+		d, err := asl.Parse([]byte(def))
+		if err != nil {
+			return nil, fmt.Errorf("%s definition: %w", name, err)
+		}
+		return d, nil
+	}
+	var err error
+	if r.triage, err = parse("triage", r.opts.Triage); err != nil {
 		return err
 	}
-	r.def, err = asl.Parse([]byte(def))
-	if err != nil {
-		return fmt.Errorf("workflow definition: %w", err)
-	}
-	return nil
+	r.workflow, err = parse("workflow", r.opts.Definition)
+	return err
 }
 
-func keepResult(c *capture, r contract.ActionResult) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func keepResult(c *capture, res contract.ActionResult) {
 	if c.results == nil {
 		c.results = map[string]contract.ActionResult{}
 	}
-	c.results[r.API] = r
-}
-
-func (r *Runner) current() *capture {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.captured
+	c.results[res.API] = res
 }
 
 type captureKey struct{}
 
 func withCapture(ctx context.Context, c *capture) context.Context {
 	return context.WithValue(ctx, captureKey{}, c)
+}
+
+func captureOf(ctx context.Context) *capture {
+	c, _ := ctx.Value(captureKey{}).(*capture)
+	return c
 }
 
 // invoke adapts a step handler to a Lambda-like JSON invocation and lets the
@@ -293,18 +419,18 @@ func invoke[In, Out any](h step.Handler[In, Out], keep func(*capture, Out)) task
 		if err != nil || keep == nil {
 			return out, err
 		}
-		if c, ok := ctx.Value(captureKey{}).(*capture); ok && c != nil {
+		if c := captureOf(ctx); c != nil {
 			var v Out
 			if json.Unmarshal(out, &v) == nil {
-				keep(c, v)
+				c.set(func(c *capture) { keep(c, v) })
 			}
 		}
 		return out, nil
 	}
 }
 
-// lambdaError is a step's error as Step Functions reports a Lambda's:
-// the error name, and a cause that is the Lambda error document.
+// lambdaError is an error as Step Functions reports a Lambda's or an
+// integration's: the error name, and a cause.
 type lambdaError struct{ name, message string }
 
 func (e *lambdaError) Error() string     { return e.message }
@@ -314,11 +440,15 @@ func (e *lambdaError) ErrorCause() string {
 	return string(b)
 }
 
-// task runs one Task state attempt: a Lambda ARN (request/response) or the
-// lambda:invoke.waitForTaskToken integration with its FunctionName/Payload.
+// task runs one Task state attempt: a Lambda ARN (request/response), the
+// lambda:invoke(.waitForTaskToken) integration with its FunctionName and
+// Payload, or states:startExecution.
 func (r *Runner) task(ctx context.Context, call asl.TaskCall) (json.RawMessage, error) {
+	if call.Resource == startExecution {
+		return r.startExecution(ctx, call)
+	}
 	resource, payload := call.Resource, []byte(call.Input)
-	if call.Token != "" || resource == "arn:aws:states:::lambda:invoke" {
+	if call.Token != "" || strings.HasPrefix(resource, "arn:aws:states:::lambda:invoke") {
 		var p struct {
 			FunctionName string          `json:"FunctionName"`
 			Payload      json.RawMessage `json:"Payload"`
@@ -332,6 +462,9 @@ func (r *Runner) task(ctx context.Context, call asl.TaskCall) (json.RawMessage, 
 	if !ok {
 		return nil, &lambdaError{"Lambda.ResourceNotFoundException", fmt.Sprintf("Function not found: %s", resource)}
 	}
+	if c := captureOf(ctx); c != nil {
+		c.set(func(c *capture) { c.lambdas++ })
+	}
 	out, err := h(ctx, payload)
 	if err != nil {
 		return nil, &lambdaError{step.Name(err), err.Error()}
@@ -342,69 +475,209 @@ func (r *Runner) task(ctx context.Context, call asl.TaskCall) (json.RawMessage, 
 	return out, nil
 }
 
-// Run executes the workflow for one event and returns its record.
-func (r *Runner) Run(ctx context.Context, ev Event) (*Record, error) {
-	c := &capture{}
+// maxExecutionName is Step Functions' limit on execution names.
+const maxExecutionName = 80
+
+// startExecution is StartExecution of the Standard workflow, as the
+// optimized integration answers it: a name used before (by any execution
+// of the workflow, for 90 days) is StepFunctions.ExecutionAlreadyExistsException.
+// The execution runs after the triage ends, as it would in AWS.
+func (r *Runner) startExecution(ctx context.Context, call asl.TaskCall) (json.RawMessage, error) {
+	var p struct {
+		StateMachineArn string          `json:"StateMachineArn"`
+		Name            string          `json:"Name"`
+		Input           json.RawMessage `json:"Input"`
+	}
+	if err := json.Unmarshal(call.Input, &p); err != nil {
+		return nil, &lambdaError{"States.Runtime", fmt.Sprintf("%s: Parameters: %v", call.State, err)}
+	}
+	switch {
+	case p.StateMachineArn != r.stateMachineArn(WorkflowName):
+		return nil, &lambdaError{"StepFunctions.StateMachineDoesNotExistException", "State Machine Does Not Exist: '" + p.StateMachineArn + "'"}
+	case p.Name == "" || len(p.Name) > maxExecutionName:
+		return nil, &lambdaError{"StepFunctions.InvalidNameException", fmt.Sprintf("Invalid Name: '%s'", p.Name)}
+	}
+	input := p.Input
+	var s string
+	if json.Unmarshal(input, &s) == nil { // Input given as a JSON string
+		input = json.RawMessage(s)
+	}
 	r.mu.Lock()
-	r.captured = c
+	used := r.names[p.Name]
+	r.names[p.Name] = true
 	r.mu.Unlock()
+	if used {
+		return nil, &lambdaError{"StepFunctions.ExecutionAlreadyExistsException", "Execution Already Exists: '" + p.Name + "'"}
+	}
+	if c := captureOf(ctx); c != nil {
+		c.set(func(c *capture) { c.started = append(c.started, startedExecution{p.Name, input}) })
+	}
+	arn := strings.Replace(r.stateMachineArn(WorkflowName), ":stateMachine:", ":execution:", 1) + ":" + p.Name
+	return json.Marshal(map[string]any{"ExecutionArn": arn, "StartDate": time.Now().UTC().Format(time.RFC3339Nano)})
+}
+
+// FailedRecord is the record of an event that could not run at all (a file
+// that cannot be read, a line that is not JSON): FAILED, naming the event.
+func FailedRecord(name, errName, cause string) *Record {
+	rec := emptyRecord(name)
+	rec.Status, rec.Error, rec.Cause = asl.StatusFailed, errName, name+": "+cause
+	return rec
+}
+
+func emptyRecord(name string) *Record {
+	return &Record{Event: name, Status: asl.StatusSucceeded, Triage: []string{}, States: []string{},
+		Actions: []inmemory.Action{}, Notifications: []Notification{}, Findings: []json.RawMessage{}}
+}
+
+// Run runs one event where the rules send it and returns its record. A
+// broken event gets a FAILED record (it never stops a run of several).
+func (r *Runner) Run(ctx context.Context, ev Event) *Record {
+	rec := emptyRecord(ev.Name)
+	fail := func(name, cause string) *Record {
+		rec.Status, rec.Error, rec.Cause = asl.StatusFailed, name, cause
+		return rec
+	}
+	// Decoded once: for the rules, then as the triage's input.
+	decoded, err := asl.DecodeJSON(ev.JSON)
+	if err != nil {
+		return fail("Local.InvalidEvent", fmt.Sprintf("%s is not a JSON object (an EventBridge event): %v", ev.Name, err))
+	}
+	envelope, ok := decoded.(map[string]any)
+	if !ok {
+		return fail("Local.InvalidEvent", fmt.Sprintf("%s is not a JSON object (an EventBridge event): %s", ev.Name, kindOf(decoded)))
+	}
+	if why := r.filter(envelope); why != "" {
+		rec.Filtered = why
+		return rec
+	}
+
+	c := &capture{}
+	ctx = withCapture(ctx, c)
 	mark := r.Account.Mark()
+	defer r.finish(rec, c, mark)
 
 	callbacks := asl.NewCallbacks()
-	res, err := asl.Run(ctx, r.def, ev.JSON, asl.Options{
-		Task: func(ctx context.Context, call asl.TaskCall) (json.RawMessage, error) {
-			out, err := r.task(ctx, call)
-			if err == nil && call.Token != "" {
-				r.answerApproval(ctx, call)
-			}
-			return out, err
-		},
-		Callbacks: callbacks,
-		TimeScale: r.opts.TimeScale,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ev.Name, err)
+	run := func(def *asl.Definition, input any, size int, machine, name string) (*asl.Result, error) {
+		return asl.RunDecoded(ctx, def, input, size, asl.Options{
+			Task: func(ctx context.Context, call asl.TaskCall) (json.RawMessage, error) {
+				out, err := r.task(ctx, call)
+				if err == nil && call.Token != "" {
+					r.answerApproval(ctx, call)
+				}
+				return out, err
+			},
+			Callbacks:           callbacks,
+			TimeScale:           r.opts.TimeScale,
+			Name:                name,
+			StateMachineArn:     r.stateMachineArn(machine),
+			MinExecutionTimeout: minExecutionTimeout,
+			// The record needs the states and their times, not their data.
+			OmitHistoryData: true,
+		})
 	}
 
-	rec := &Record{
-		Event:         ev.Name,
-		Status:        res.Status,
-		Error:         res.Error,
-		Cause:         res.Cause,
-		States:        res.StatesEntered(),
-		Actions:       r.Account.ActionsSince(mark),
-		Notifications: []Notification{},
-		Findings:      []json.RawMessage{},
-		Steps:         timeline(res.History),
-		Task:          c.task,
-		Evaluation:    c.evaluation,
-		Results:       c.results,
+	tres, err := run(r.triage, envelope, len(ev.JSON), TriageName, "")
+	if err != nil {
+		return fail("Local.ExecutionError", fmt.Sprintf("%s: triage: %v", ev.Name, err))
 	}
-	if rec.Actions == nil {
-		rec.Actions = []inmemory.Action{}
+	rec.Billing.ExpressRequests++
+	rec.Triage = tres.StatesEntered()
+	rec.Steps = timeline("triage", tres.History)
+	if tres.Status != asl.StatusSucceeded {
+		rec.Status, rec.Error, rec.Cause = tres.Status, tres.Error, tres.Cause
 	}
-	if c.evaluation != nil {
-		rec.Decision = c.evaluation.Decision
+	c.mu.Lock()
+	started := c.started
+	c.mu.Unlock()
+	for _, s := range started {
+		input, err := asl.DecodeJSON(s.input)
+		if err != nil {
+			return fail("Local.ExecutionError", fmt.Sprintf("%s: workflow input: %v", ev.Name, err))
+		}
+		wres, err := run(r.workflow, input, len(s.input), WorkflowName, s.name)
+		if err != nil {
+			return fail("Local.ExecutionError", fmt.Sprintf("%s: workflow: %v", ev.Name, err))
+		}
+		rec.Billing.StandardExecutions++
+		rec.Billing.StandardTransitions += Transitions(wres.History)
+		rec.States = append(rec.States, wres.StatesEntered()...)
+		rec.Steps = append(rec.Steps, timeline("workflow", wres.History)...)
+		if wres.Status != asl.StatusSucceeded && rec.Status == asl.StatusSucceeded {
+			rec.Status, rec.Error, rec.Cause = wres.Status, wres.Error, wres.Cause
+		}
+		var final contract.State
+		if len(wres.Output) > 0 && json.Unmarshal(wres.Output, &final) == nil && final.Approval != nil {
+			rec.Approval = final.Approval
+		}
 	}
-	var final contract.State
-	if len(res.Output) > 0 && json.Unmarshal(res.Output, &final) == nil {
-		rec.Approval = final.Approval
+	return rec
+}
+
+// filter says why no rule delivers the event ("" when one does).
+func (r *Runner) filter(event map[string]any) string {
+	for _, p := range r.rules {
+		if ok, err := statemachine.MatchEvent(p, event); ok && err == nil {
+			return ""
+		}
+	}
+	return "no rule matches it (the task rule takes ECS Task State Changes with desiredStatus RUNNING and lastStatus " +
+		strings.Join(recordtask.LastStatuses, ", ") + " outside excluded clusters; the registration rule CloudTrail's successful RegisterTaskDefinition)"
+}
+
+// finish fills the record with what the executions did.
+func (r *Runner) finish(rec *Record, c *capture, mark inmemory.Mark) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rec.Task, rec.Lookup, rec.Evaluation, rec.Judged, rec.Incident, rec.Results = c.task, c.lookup, c.evaluation, c.judged, c.incident, c.results
+	rec.Billing.LambdaInvocations += c.lambdas
+	if a := r.Account.ActionsSince(mark); len(a) > 0 {
+		rec.Actions = a
 	}
 	for _, n := range r.Account.NotificationsSince(mark) {
-		rec.Notifications = append(rec.Notifications, Notification{Subject: n.Subject, Message: n.Message, Attributes: n.Attributes})
+		rec.Notifications = append(rec.Notifications, Notification{TopicArn: n.TopicArn, Subject: n.Subject, Message: n.Message, Attributes: n.Attributes})
 	}
+	rec.Billing.SNSPublishes = len(rec.Notifications)
 	for _, f := range r.Account.FindingsSince(mark) {
 		b, err := asffJSON(f)
 		if err != nil {
-			return nil, err
+			b, _ = json.Marshal(map[string]string{"error": err.Error()})
 		}
 		rec.Findings = append(rec.Findings, b)
 	}
-	return rec, nil
+	rec.Billing.FindingsImported = len(rec.Findings)
+	switch {
+	case c.evaluation != nil:
+		rec.Decision = c.evaluation.Decision
+	case c.lookup != nil && c.lookup.Judgement != nil:
+		rec.Stored = true
+		rec.Judgement = c.lookup.Judgement
+		if c.lookup.Evaluation != nil {
+			rec.Evaluation = c.lookup.Evaluation
+		} else if stored, ok, _ := r.Judgements.Get(context.Background(), c.lookup.Judgement.Key); ok {
+			rec.Evaluation = stored.Evaluation
+		}
+		if rec.Evaluation != nil {
+			rec.Decision = rec.Evaluation.Decision
+		}
+	}
 }
 
-// timeline turns the history into one line per state entered.
-func timeline(history []asl.Event) []StepTiming {
+// Transitions counts the state transitions Step Functions bills for a
+// Standard execution's history: every state entered (Parallel branches'
+// states included) and every retry.
+func Transitions(history []asl.Event) int {
+	n := 0
+	for _, e := range history {
+		switch e.Type {
+		case asl.EventStateEntered, asl.EventTaskRetried, asl.EventParallelRetried, asl.EventMapRetried:
+			n++
+		}
+	}
+	return n
+}
+
+// timeline turns a history into one line per state entered.
+func timeline(machine string, history []asl.Event) []StepTiming {
 	var out []StepTiming
 	type open struct {
 		index   int
@@ -415,7 +688,7 @@ func timeline(history []asl.Event) []StepTiming {
 		key := e.Scope + "/" + e.State
 		if e.Type == asl.EventStateEntered {
 			opened[key] = open{len(out), e.Time}
-			out = append(out, StepTiming{State: e.State, Scope: e.Scope})
+			out = append(out, StepTiming{Machine: machine, State: e.State, Scope: e.Scope})
 			continue
 		}
 		o, ok := opened[key]
@@ -437,4 +710,19 @@ func timeline(history []asl.Event) []StepTiming {
 		}
 	}
 	return out
+}
+
+// kindOf names a JSON value's type.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	}
+	return "a number"
 }

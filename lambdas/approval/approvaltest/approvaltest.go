@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,10 @@ const (
 	TokenTimedOut = "timed-out"
 )
 
+// AV is one DynamoDB attribute value as its JSON decodes: {"S": string},
+// {"N": string} or {"SS": []any}.
+type AV = map[string]any
+
 // Call is one request the fake received: the operation ("PutItem",
 // "GetSecretValue", "SendTaskSuccess", "Publish") and its input.
 type Call struct {
@@ -58,8 +63,8 @@ type Server struct {
 
 	mu sync.Mutex
 	// Items are the approvals table's items by reference, in DynamoDB's
-	// attribute-value JSON ({"S": "..."} / {"N": "..."}).
-	Items map[string]map[string]map[string]string
+	// attribute-value JSON ({"S": "..."}, {"N": "..."}, {"SS": [...]}).
+	Items map[string]map[string]AV
 	// Secret is the SecretString GetSecretValue returns.
 	Secret string
 	// Tokens are the Step Functions task tokens and their state; an unknown
@@ -76,7 +81,7 @@ type failure struct {
 
 // New starts the fake; the test's cleanup stops it.
 func New(t testing.TB) *Server {
-	s := &Server{Items: map[string]map[string]map[string]string{}, Secret: SecretVal, Tokens: map[string]string{}, fail: map[string][]failure{}}
+	s := &Server{Items: map[string]map[string]AV{}, Secret: SecretVal, Tokens: map[string]string{}, fail: map[string][]failure{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
@@ -113,17 +118,20 @@ func (s *Server) Ops() []string {
 }
 
 // Item returns a copy of the item of ref (nil when none).
-func (s *Server) Item(ref string) map[string]map[string]string {
+func (s *Server) Item(ref string) map[string]AV {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	it, ok := s.Items[ref]
 	if !ok {
 		return nil
 	}
-	out := map[string]map[string]string{}
+	out := map[string]AV{}
 	for k, v := range it {
-		out[k] = map[string]string{}
+		out[k] = AV{}
 		for t, x := range v {
+			if l, ok := x.([]any); ok {
+				x = slices.Clone(l)
+			}
 			out[k][t] = x
 		}
 	}
@@ -176,12 +184,12 @@ func (s *Server) SNS() *sns.Client {
 // request is the JSON of a DynamoDB, Secrets Manager or Step Functions call.
 type request struct {
 	TableName                           string
-	Item                                map[string]map[string]string
-	Key                                 map[string]map[string]string
+	Item                                map[string]AV
+	Key                                 map[string]AV
 	ConditionExpression                 string
 	UpdateExpression                    string
 	ExpressionAttributeNames            map[string]string
-	ExpressionAttributeValues           map[string]map[string]string
+	ExpressionAttributeValues           map[string]AV
 	ReturnValues                        string
 	ReturnValuesOnConditionCheckFailure string
 	ConsistentRead                      bool
@@ -232,7 +240,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, 400, "ResourceNotFoundException", "Requested resource not found", nil)
 			return
 		}
-		answer(w, map[string]any{"Item": s.Items[req.Key[store.AttrReference]["S"]]})
+		answer(w, map[string]any{"Item": s.Items[str(req.Key[store.AttrReference])]})
 	case "UpdateItem":
 		s.updateItem(w, req)
 	case "GetSecretValue":
@@ -272,7 +280,7 @@ func (s *Server) putItem(w http.ResponseWriter, req request) {
 		writeErr(w, 400, "ValidationException", "unexpected condition "+req.ConditionExpression, nil)
 		return
 	}
-	ref := req.Item[store.AttrReference]["S"]
+	ref := str(req.Item[store.AttrReference])
 	if old, ok := s.Items[ref]; ok {
 		s.conditionFailed(w, req, old)
 		return
@@ -287,11 +295,11 @@ func (s *Server) updateItem(w http.ResponseWriter, req request) {
 		writeErr(w, 400, "ResourceNotFoundException", "Requested resource not found", nil)
 		return
 	}
-	ref := req.Key[store.AttrReference]["S"]
+	ref := str(req.Key[store.AttrReference])
 	item, exists := s.Items[ref]
 	names, vals := req.ExpressionAttributeNames, req.ExpressionAttributeValues
 	attr := func(placeholder string) string { return names[placeholder] }
-	get := func(placeholder string) map[string]string {
+	get := func(placeholder string) AV {
 		if item == nil {
 			return nil
 		}
@@ -299,18 +307,41 @@ func (s *Server) updateItem(w http.ResponseWriter, req request) {
 	}
 	var ok bool
 	switch {
-	case req.UpdateExpression == store.DecideUpdate && req.ConditionExpression == store.DecideCondition:
-		exp, _ := strconv.ParseInt(get("#expiresAt")["N"], 10, 64)
-		now, _ := strconv.ParseInt(vals[":now"]["N"], 10, 64)
-		ok = exists && get("#status")["S"] == vals[":pending"]["S"] && exp >= now
+	case req.UpdateExpression == store.DecideUpdate && req.ConditionExpression == store.DecideCondition,
+		req.UpdateExpression == store.DecideFormUpdate && req.ConditionExpression == store.DecideFormCondition:
+		form := req.ConditionExpression == store.DecideFormCondition
+		if form && (attr("#formNonces") != store.AttrFormNonces || str(vals[":nonce"]) == "" || len(set(vals[":nonces"])) != 1) {
+			writeErr(w, 400, "ValidationException", "a form decision without its nonce", nil)
+			return
+		}
+		exp, _ := strconv.ParseInt(num(get("#expiresAt")), 10, 64)
+		now, _ := strconv.ParseInt(num(vals[":now"]), 10, 64)
+		ok = exists && str(get("#status")) == str(vals[":pending"]) && exp >= now
+		if form {
+			// NOT contains(#formNonces, :nonce): true when the set is missing.
+			ok = ok && !slices.Contains(set(get("#formNonces")), str(vals[":nonce"]))
+		}
 		if ok {
 			for _, p := range []struct{ name, val string }{{"#status", ":decision"}, {"#approver", ":approver"}, {"#reason", ":reason"},
 				{"#decidedAt", ":decidedAt"}, {"#decidedFrom", ":from"}} {
 				item[attr(p.name)] = vals[p.val]
 			}
+			if form { // ADD #formNonces :nonces
+				nonces := set(get("#formNonces"))
+				for _, n := range set(vals[":nonces"]) {
+					if !slices.Contains(nonces, n) {
+						nonces = append(nonces, n)
+					}
+				}
+				l := make([]any, len(nonces))
+				for i, n := range nonces {
+					l[i] = n
+				}
+				item[store.AttrFormNonces] = AV{"SS": l}
+			}
 		}
 	case req.UpdateExpression == store.ReopenUpdate && req.ConditionExpression == store.ReopenCondition:
-		ok = exists && get("#status")["S"] == vals[":decision"]["S"] && get("#decidedAt")["S"] == vals[":decidedAt"]["S"]
+		ok = exists && str(get("#status")) == str(vals[":decision"]) && str(get("#decidedAt")) == str(vals[":decidedAt"])
 		if ok {
 			item[attr("#status")] = vals[":pending"]
 			for _, n := range []string{"#approver", "#reason", "#decidedAt", "#decidedFrom"} {
@@ -337,7 +368,21 @@ func (s *Server) updateItem(w http.ResponseWriter, req request) {
 	answer(w, map[string]any{})
 }
 
-func (s *Server) conditionFailed(w http.ResponseWriter, req request, old map[string]map[string]string) {
+// str, num and set read an attribute value's S, N and SS.
+func str(v AV) string { s, _ := v["S"].(string); return s }
+func num(v AV) string { s, _ := v["N"].(string); return s }
+func set(v AV) []string {
+	l, _ := v["SS"].([]any)
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (s *Server) conditionFailed(w http.ResponseWriter, req request, old map[string]AV) {
 	if req.ReturnValuesOnConditionCheckFailure != "ALL_OLD" {
 		old = nil
 	}
@@ -349,7 +394,7 @@ func answer(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeErr(w http.ResponseWriter, status int, code, msg string, item map[string]map[string]string) {
+func writeErr(w http.ResponseWriter, status int, code, msg string, item map[string]AV) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.WriteHeader(status)
 	doc := map[string]any{"__type": code, "message": msg}

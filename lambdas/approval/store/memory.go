@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -70,10 +71,14 @@ func (m *Memory) Decide(ctx context.Context, ref string, d approval.Decision) (a
 	if !ok {
 		return approval.Record{}, &approval.StoreError{Err: approval.ErrNotFound}
 	}
-	if err := approval.Refusal(r, d.At); err != nil {
+	if err := approval.DecisionRefusal(r, d); err != nil {
 		return approval.Record{}, &approval.StoreError{Err: err, Record: r}
 	}
 	r.Status, r.Approver, r.Reason, r.DecidedAt, r.DecidedFrom = d.Status, d.Approver, d.Reason, seconds(d.At), d.From
+	if d.Nonce != "" {
+		// A new slice: records handed out before must not change.
+		r.FormNonces = slices.Sorted(slices.Values(append(slices.Clone(r.FormNonces), d.Nonce)))
+	}
 	m.items[ref] = r
 	return r, nil
 }
@@ -137,7 +142,7 @@ func (m *Memory) Records() []approval.Record {
 func newRecord(r approval.Record) approval.Record {
 	r.Status = approval.StatusPending
 	r.Approver, r.Reason, r.DecidedFrom, r.Delivery = "", "", "", ""
-	r.DecidedAt = time.Time{}
+	r.DecidedAt, r.FormNonces = time.Time{}, nil
 	return normalize(r)
 }
 

@@ -25,12 +25,15 @@ type Store interface {
 	// Get returns the record of ref, or approval.ErrNotFound.
 	Get(ctx context.Context, ref string) (approval.Record, error)
 	// Decide records d on ref if, at d.At, the record is PENDING and not
-	// expired, and returns the record as it is now. Otherwise nothing changes
-	// and the error (an *approval.StoreError) wraps ErrNotFound, ErrAnswered
-	// or ErrRecordExpired.
+	// expired and d's form nonce (when it has one) was never recorded, and
+	// returns the record as it is now (with the nonce recorded). Otherwise
+	// nothing changes and the error (an *approval.StoreError) wraps
+	// ErrNotFound, ErrAnswered, ErrRecordExpired or ErrFormUsed.
 	Decide(ctx context.Context, ref string, d approval.Decision) (approval.Record, error)
 	// Reopen undoes Decide(ref, d) — only that decision — so that the link
 	// works again (its delivery to the workflow failed for a passing reason).
+	// The form nonce stays recorded: the person reloads the page for a new
+	// form.
 	Reopen(ctx context.Context, ref string, d approval.Decision) error
 	// SetDelivery records how the decision's delivery to the workflow ended.
 	SetDelivery(ctx context.Context, ref, delivery string) error
@@ -51,6 +54,7 @@ const (
 	AttrDecidedAt   = "decidedAt" // S, RFC 3339
 	AttrDecidedFrom = "decidedFrom"
 	AttrDelivery    = "delivery"
+	AttrFormNonces  = "formNonces" // SS: the nonces of the form tokens that decided
 )
 
 func checkRecord(r approval.Record) error {
@@ -75,7 +79,23 @@ func checkDecision(ref string, d approval.Decision) error {
 	if d.At.IsZero() {
 		return step.Errorf(contract.ErrInvalidInput, "approval store: decision without a time")
 	}
+	if d.Nonce != "" && !validNonce(d.Nonce) {
+		return step.Errorf(contract.ErrInvalidInput, "approval store: form nonce %q is not a nonce", d.Nonce)
+	}
 	return nil
+}
+
+// validNonce: a form token's nonce (approval.NewNonce): 26 base32 characters.
+func validNonce(n string) bool {
+	if len(n) != 26 {
+		return false
+	}
+	for _, c := range n {
+		if (c < 'A' || c > 'Z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
 }
 
 // seconds truncates to the second in UTC, as the table keeps times.

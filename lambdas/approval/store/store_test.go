@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,8 +20,10 @@ import (
 )
 
 const (
-	refA = "AAAAAAAAAAAAAAAAAAAA"
-	refB = "BBBBBBBBBBBBBBBBBBBB"
+	refA   = "AAAAAAAAAAAAAAAAAAAA"
+	refB   = "BBBBBBBBBBBBBBBBBBBB"
+	nonceA = "AAAAAAAAAAAAAAAAAAAAAAAAAA"
+	nonceB = "BBBBBBBBBBBBBBBBBBBBBBBBB2"
 )
 
 var (
@@ -164,6 +168,52 @@ func TestScenarios(t *testing.T) {
 				t.Fatalf("record = %+v", r)
 			}
 		}},
+		{"a form's nonce is recorded with its decision", func(t *testing.T, s store.Store) {
+			mustPut(t, s, record(refA, "tok-a"))
+			d := decision(approval.StatusApproved, t0.Add(time.Hour), "ann")
+			d.Nonce = nonceA
+			got, err := s.Decide(ctx, refA, d)
+			if err != nil || !reflect.DeepEqual(got.FormNonces, []string{nonceA}) {
+				t.Fatalf("Decide = %+v, %v", got, err)
+			}
+			if r, _ := s.Get(ctx, refA); !reflect.DeepEqual(r.FormNonces, []string{nonceA}) {
+				t.Fatalf("Get: nonces %v", r.FormNonces)
+			}
+		}},
+		{"a form works once: after a reopen its nonce is refused and changes nothing", func(t *testing.T, s store.Store) {
+			mustPut(t, s, record(refA, "tok-a"))
+			d := decision(approval.StatusApproved, t0.Add(time.Hour), "ann")
+			d.Nonce = nonceA
+			if _, err := s.Decide(ctx, refA, d); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Reopen(ctx, refA, d); err != nil {
+				t.Fatal(err)
+			}
+			again := decision(approval.StatusRejected, t0.Add(2*time.Hour), "mallory")
+			again.Nonce = nonceA
+			_, err := s.Decide(ctx, refA, again)
+			if !errors.Is(err, approval.ErrFormUsed) {
+				t.Fatalf("the same form again: %v, want ErrFormUsed", err)
+			}
+			if r, _ := s.Get(ctx, refA); r.Status != approval.StatusPending || r.Approver != "" {
+				t.Fatalf("the refused form changed the record: %+v", r)
+			}
+			fresh := decision(approval.StatusRejected, t0.Add(2*time.Hour), "bob")
+			fresh.Nonce = nonceB
+			got, err := s.Decide(ctx, refA, fresh)
+			if err != nil || got.Approver != "bob" || !reflect.DeepEqual(got.FormNonces, []string{nonceA, nonceB}) {
+				t.Fatalf("a new form: %+v, %v", got, err)
+			}
+		}},
+		{"a nonce that is not a nonce is invalid input", func(t *testing.T, s store.Store) {
+			mustPut(t, s, record(refA, "tok-a"))
+			d := decision(approval.StatusApproved, t0, "ann")
+			d.Nonce = "not a nonce"
+			if _, err := s.Decide(ctx, refA, d); step.Name(err) != contract.ErrInvalidInput {
+				t.Fatalf("err = %v", err)
+			}
+		}},
 		{"the delivery is recorded", func(t *testing.T, s store.Store) {
 			mustPut(t, s, record(refA, "tok-a"))
 			if err := s.SetDelivery(ctx, refA, approval.DeliveryWorkflowEnded); err != nil {
@@ -239,7 +289,7 @@ func TestTableWireShape(t *testing.T) {
 	ctx := context.Background()
 	mustPut(t, tb, record(refA, "tok-a"))
 	item := fake.Item(refA)
-	want := map[string]map[string]string{
+	want := map[string]approvaltest.AV{
 		"reference": {"S": refA},
 		"taskToken": {"S": "tok-a"},
 		"status":    {"S": "PENDING"},
@@ -266,6 +316,28 @@ func TestTableWireShape(t *testing.T) {
 	in := calls[len(calls)-1].Input
 	if in["ConditionExpression"] != store.DecideCondition || in["ReturnValues"] != "ALL_NEW" || in["ReturnValuesOnConditionCheckFailure"] != "ALL_OLD" {
 		t.Errorf("UpdateItem = %v", in)
+	}
+	// DynamoDB refuses unused names and values: a decision without a form
+	// sends none of the form's.
+	if b, _ := json.Marshal(in); strings.Contains(string(b), "formNonces") || strings.Contains(string(b), ":nonce") {
+		t.Errorf("UpdateItem without a form names the form's nonce: %s", b)
+	}
+
+	mustPut(t, tb, record(refB, "tok-b"))
+	d := decision(approval.StatusApproved, t0, "ann")
+	d.Nonce = nonceA
+	if _, err := tb.Decide(ctx, refB, d); err != nil {
+		t.Fatal(err)
+	}
+	calls = fake.Calls()
+	in = calls[len(calls)-1].Input
+	values, _ := in["ExpressionAttributeValues"].(map[string]any)
+	if in["ConditionExpression"] != store.DecideFormCondition || in["UpdateExpression"] != store.DecideFormUpdate ||
+		!reflect.DeepEqual(values[":nonces"], map[string]any{"SS": []any{nonceA}}) {
+		t.Errorf("UpdateItem of a form = %v", in)
+	}
+	if got := fake.Item(refB)["formNonces"]; !reflect.DeepEqual(got, approvaltest.AV{"SS": []any{nonceA}}) {
+		t.Errorf("item[formNonces] = %v", got)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -35,13 +36,17 @@ type Table struct {
 // Conditions and updates, exported for the tests' DynamoDB fake. Attribute
 // names go through placeholders: "status" and "reference" are reserved words.
 const (
-	PutCondition      = "attribute_not_exists(#ref)"
-	DecideCondition   = "attribute_exists(#ref) AND #status = :pending AND #expiresAt >= :now"
-	DecideUpdate      = "SET #status = :decision, #approver = :approver, #reason = :reason, #decidedAt = :decidedAt, #decidedFrom = :from"
-	ReopenCondition   = "#status = :decision AND #decidedAt = :decidedAt"
-	ReopenUpdate      = "SET #status = :pending REMOVE #approver, #reason, #decidedAt, #decidedFrom"
-	DeliveryCondition = "attribute_exists(#ref)"
-	DeliveryUpdate    = "SET #delivery = :delivery"
+	PutCondition    = "attribute_not_exists(#ref)"
+	DecideCondition = "attribute_exists(#ref) AND #status = :pending AND #expiresAt >= :now"
+	DecideUpdate    = "SET #status = :decision, #approver = :approver, #reason = :reason, #decidedAt = :decidedAt, #decidedFrom = :from"
+	// A decision carried by a confirmation form also requires that the
+	// form's nonce was never recorded, and records it (a string set).
+	DecideFormCondition = DecideCondition + " AND NOT contains(#formNonces, :nonce)"
+	DecideFormUpdate    = DecideUpdate + " ADD #formNonces :nonces"
+	ReopenCondition     = "#status = :decision AND #decidedAt = :decidedAt"
+	ReopenUpdate        = "SET #status = :pending REMOVE #approver, #reason, #decidedAt, #decidedFrom"
+	DeliveryCondition   = "attribute_exists(#ref)"
+	DeliveryUpdate      = "SET #delivery = :delivery"
 )
 
 // Put stores a new PENDING record with a conditional put. A record already
@@ -110,7 +115,8 @@ func (t *Table) Get(ctx context.Context, ref string) (approval.Record, error) {
 }
 
 // Decide records d with a conditional update: the record must exist, be
-// PENDING and not be expired at d.At.
+// PENDING and not be expired at d.At, and d's form nonce must not be
+// recorded (it is recorded with the decision, in the same write).
 func (t *Table) Decide(ctx context.Context, ref string, d approval.Decision) (approval.Record, error) {
 	if err := checkDecision(ref, d); err != nil {
 		return approval.Record{}, err
@@ -118,7 +124,7 @@ func (t *Table) Decide(ctx context.Context, ref string, d approval.Decision) (ap
 	if err := t.check(); err != nil {
 		return approval.Record{}, err
 	}
-	out, err := t.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	in := &dynamodb.UpdateItemInput{
 		TableName:           aws.String(t.Name),
 		Key:                 key(ref),
 		UpdateExpression:    aws.String(DecideUpdate),
@@ -138,7 +144,16 @@ func (t *Table) Decide(ctx context.Context, ref string, d approval.Decision) (ap
 		},
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	}
+	if d.Nonce != "" {
+		// DynamoDB refuses names and values that no expression uses: these
+		// are added only with the expressions that use them.
+		in.UpdateExpression, in.ConditionExpression = aws.String(DecideFormUpdate), aws.String(DecideFormCondition)
+		in.ExpressionAttributeNames["#formNonces"] = AttrFormNonces
+		in.ExpressionAttributeValues[":nonce"] = str(d.Nonce)
+		in.ExpressionAttributeValues[":nonces"] = &types.AttributeValueMemberSS{Value: []string{d.Nonce}}
+	}
+	out, err := t.API.UpdateItem(ctx, in)
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &ccf):
@@ -146,7 +161,7 @@ func (t *Table) Decide(ctx context.Context, ref string, d approval.Decision) (ap
 			return approval.Record{}, &approval.StoreError{Err: approval.ErrNotFound}
 		}
 		old := decode(ccf.Item)
-		why := approval.Refusal(old, d.At)
+		why := approval.DecisionRefusal(old, d)
 		if why == nil { // changed between the check and now: it was answered
 			why = approval.ErrAnswered
 		}
@@ -253,6 +268,9 @@ func decode(item map[string]types.AttributeValue) approval.Record {
 	}
 	if s(AttrDecidedAt) != "" {
 		r.DecidedAt = rfc(AttrDecidedAt)
+	}
+	if v, ok := item[AttrFormNonces].(*types.AttributeValueMemberSS); ok {
+		r.FormNonces = slices.Sorted(slices.Values(v.Value))
 	}
 	if js := s(AttrSummary); js != "" {
 		_ = json.Unmarshal([]byte(js), &r.Summary) // a summary that does not decode shows as empty

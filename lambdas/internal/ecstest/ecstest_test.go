@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
@@ -116,6 +117,99 @@ func TestFake(t *testing.T) {
 				return err
 			},
 			code: "ClientException",
+		},
+		{
+			name: "RegisterScalableTarget changes a target once",
+			run: func(f *Fake) error {
+				f.AddScalableTarget(ScalableTarget(2, 10))
+				in := &applicationautoscaling.RegisterScalableTargetInput{ServiceNamespace: "ecs", ResourceId: aws.String(ResourceID),
+					ScalableDimension: "ecs:service:DesiredCount", MinCapacity: aws.Int32(0), MaxCapacity: aws.Int32(0)}
+				for range 2 {
+					if _, err := f.RegisterScalableTarget(ctx, in); err != nil {
+						return err
+					}
+				}
+				if t, _ := f.ScalableTargetOf(ResourceID); aws.ToInt32(t.MaxCapacity) != 0 {
+					return fmt.Errorf("target %+v", t)
+				}
+				return nil
+			},
+			want: []Change{{API: "RegisterScalableTarget", Target: ResourceID}},
+		},
+		{
+			name: "RegisterScalableTarget refuses a minimum over the maximum",
+			run: func(f *Fake) error {
+				f.AddScalableTarget(ScalableTarget(2, 10))
+				_, err := f.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{ServiceNamespace: "ecs",
+					ResourceId: aws.String(ResourceID), ScalableDimension: "ecs:service:DesiredCount", MinCapacity: aws.Int32(11)})
+				return err
+			},
+			code: "ValidationException",
+		},
+		{
+			name: "DescribeScalableTargets filters by resource and namespace",
+			run: func(f *Fake) error {
+				f.AddScalableTarget(ScalableTarget(2, 10))
+				out, err := f.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{ServiceNamespace: "ecs", ResourceIds: []string{ResourceID, "service/prod/other"}})
+				if err != nil || len(out.ScalableTargets) != 1 {
+					return fmt.Errorf("targets %+v, %v", out, err)
+				}
+				other, err := f.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{ServiceNamespace: "dynamodb", ResourceIds: []string{ResourceID}})
+				if err != nil || len(other.ScalableTargets) != 0 {
+					return fmt.Errorf("another namespace: %+v, %v", other, err)
+				}
+				return nil
+			},
+		},
+		{
+			name: "ListServices pages by maxResults and the page size",
+			run: func(f *Fake) error {
+				for _, n := range []string{"a", "b", "c"} {
+					s := Service(1)
+					s.ServiceName, s.ServiceArn = aws.String(n), aws.String("arn:aws:ecs:us-east-1:123456789012:service/prod/"+n)
+					f.AddService(s)
+				}
+				f.SetPageSize(2)
+				var got []string
+				in := &ecs.ListServicesInput{Cluster: aws.String("prod"), MaxResults: aws.Int32(100)}
+				for {
+					out, err := f.ListServices(ctx, in)
+					if err != nil {
+						return err
+					}
+					got = append(got, out.ServiceArns...)
+					if out.NextToken == nil {
+						break
+					}
+					in.NextToken = out.NextToken
+				}
+				if len(got) != 3 || got[2] != "arn:aws:ecs:us-east-1:123456789012:service/prod/c" {
+					return fmt.Errorf("services %v", got)
+				}
+				return nil
+			},
+		},
+		{
+			name: "ListTasks by family, running only",
+			run: func(f *Fake) error {
+				stopped := RunningTask()
+				stopped.TaskArn, stopped.DesiredStatus = aws.String(TaskArn+"-stopped"), aws.String("STOPPED")
+				f.AddTask(RunningTask()).AddTask(stopped)
+				out, err := f.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(ClusterArn), Family: aws.String("web")})
+				if err != nil || !slices.Equal(out.TaskArns, []string{TaskArn}) {
+					return fmt.Errorf("tasks %+v, %v", out, err)
+				}
+				return nil
+			},
+		},
+		{
+			name: "DescribeServices of more than 10 is InvalidParameterException",
+			run: func(f *Fake) error {
+				f.AddCluster(ClusterArn)
+				_, err := f.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(ClusterArn), Services: make([]string, 11)})
+				return err
+			},
+			code: "InvalidParameterException",
 		},
 		{
 			name: "a scripted failure comes first, without effect",

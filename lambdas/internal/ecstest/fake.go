@@ -8,26 +8,30 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	astypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// Change is an ECS change that took effect.
+// Change is an ECS (or Application Auto Scaling) change that took effect.
 type Change struct {
-	API    string // UpdateService, StopTask, DeregisterTaskDefinition
-	Target string // the ARN changed
+	API    string // UpdateService, StopTask, DeregisterTaskDefinition, RegisterScalableTarget
+	Target string // the ARN changed (the resource ID of a scalable target)
 }
 
 // Fake is a small ECS account: clusters, services, tasks and task
 // definitions, with the state changes and the errors (real ECS error types,
-// real messages) of the six calls the remediation steps make. It holds state,
-// so a test sees what a step changed and what a second run changes (nothing).
+// real messages) of the calls the remediation steps make, and the services'
+// Application Auto Scaling targets (autoscaling.go). It holds state, so a
+// test sees what a step changed and what a second run changes (nothing).
 type Fake struct {
 	mu       sync.Mutex
-	clusters map[string]bool                  // cluster ARNs
-	services map[string]*types.Service        // by cluster ARN + "|" + name
-	tasks    map[string]*types.Task           // by task ARN
-	taskDefs map[string]*types.TaskDefinition // by task definition ARN
+	clusters map[string]bool                    // cluster ARNs
+	services map[string]*types.Service          // by cluster ARN + "|" + name
+	tasks    map[string]*types.Task             // by task ARN
+	taskDefs map[string]*types.TaskDefinition   // by task definition ARN
+	targets  map[string]*astypes.ScalableTarget // by resource ID (autoscaling.go)
+	pageSize int                                // list pages' most items (list.go); 0: as ECS
 	faults   map[string][]fault
 	calls    []string
 	changes  []Change
@@ -45,6 +49,7 @@ func NewFake() *Fake {
 		services: map[string]*types.Service{},
 		tasks:    map[string]*types.Task{},
 		taskDefs: map[string]*types.TaskDefinition{},
+		targets:  map[string]*astypes.ScalableTarget{},
 		faults:   map[string][]fault{},
 	}
 }
@@ -204,6 +209,9 @@ func (f *Fake) DescribeServices(_ context.Context, in *ecs.DescribeServicesInput
 	if ft, ok := f.begin("DescribeServices"); ok {
 		return nil, ft.err
 	}
+	if len(in.Services) == 0 || len(in.Services) > 10 {
+		return nil, &types.InvalidParameterException{Message: aws.String("Services must contain 1 to 10 elements.")}
+	}
 	cluster, err := f.cluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -258,6 +266,9 @@ func (f *Fake) DescribeTasks(_ context.Context, in *ecs.DescribeTasksInput, _ ..
 	defer f.mu.Unlock()
 	if ft, ok := f.begin("DescribeTasks"); ok {
 		return nil, ft.err
+	}
+	if len(in.Tasks) == 0 || len(in.Tasks) > 100 {
+		return nil, &types.InvalidParameterException{Message: aws.String("Tasks must contain 1 to 100 elements.")}
 	}
 	cluster, err := f.cluster(in.Cluster)
 	if err != nil {

@@ -22,11 +22,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of ECS's operations.
 const TargetPrefix = "AmazonEC2ContainerServiceV20141113."
+
+// AutoScalingTargetPrefix is the X-Amz-Target prefix of Application Auto
+// Scaling's operations (the same JSON 1.1 protocol).
+const AutoScalingTargetPrefix = "AnyScaleFrontendService."
 
 // Reply is one scripted HTTP answer.
 type Reply struct {
@@ -65,9 +70,9 @@ type Request struct {
 	Body   []byte
 }
 
-// Server is an ECS endpoint on 127.0.0.1 that answers each operation with the
-// replies scripted for it, in order, and records every request. A request
-// with no reply left fails the test.
+// Server is an ECS (and Application Auto Scaling) endpoint on 127.0.0.1
+// that answers each operation with the replies scripted for it, in order,
+// and records every request. A request with no reply left fails the test.
 type Server struct {
 	t   testing.TB
 	srv *httptest.Server
@@ -105,6 +110,17 @@ func (s *Server) Client() *ecs.Client {
 	})
 }
 
+// AutoScalingClient is the real Application Auto Scaling client, pointed at
+// the server, without retries.
+func (s *Server) AutoScalingClient() *applicationautoscaling.Client {
+	return applicationautoscaling.New(applicationautoscaling.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(s.srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		RetryMaxAttempts: 1,
+	})
+}
+
 // Requests are the requests received so far, in order.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -127,13 +143,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.t.Errorf("read request body: %v", err)
 	}
 	target := r.Header.Get("X-Amz-Target")
-	op := strings.TrimPrefix(target, TargetPrefix)
-	// What every ECS request looks like on the wire.
+	op, known := strings.CutPrefix(target, TargetPrefix)
+	if !known {
+		op, known = strings.CutPrefix(target, AutoScalingTargetPrefix)
+	}
+	// What every ECS (and Application Auto Scaling) request looks like on the wire.
 	switch {
 	case r.Method != http.MethodPost || r.URL.Path != "/":
 		s.t.Errorf("%s: request %s %s, want POST /", op, r.Method, r.URL.Path)
-	case !strings.HasPrefix(target, TargetPrefix):
-		s.t.Errorf("X-Amz-Target %q lacks the prefix %q", target, TargetPrefix)
+	case !known:
+		s.t.Errorf("X-Amz-Target %q lacks the prefix %q or %q", target, TargetPrefix, AutoScalingTargetPrefix)
 	case r.Header.Get("Content-Type") != "application/x-amz-json-1.1":
 		s.t.Errorf("%s: Content-Type %q, want application/x-amz-json-1.1", op, r.Header.Get("Content-Type"))
 	case !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=AKID/"):

@@ -16,6 +16,11 @@ const (
 	ServiceArn        = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
 	TaskArn           = "arn:aws:ecs:us-east-1:123456789012:task/prod/1b2c3d4e5f6a41829304b5c6d7e8f9a0"
 	TaskDefinitionArn = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7"
+	// DeploymentID is the service's PRIMARY deployment, which started the
+	// task (its startedBy).
+	DeploymentID = "ecs-svc/1234567890123456789"
+	// ResourceID is the service's Application Auto Scaling resource ID.
+	ResourceID = "service/prod/web"
 )
 
 // Task is $.task for the fixture task; service "" makes it a standalone task
@@ -63,28 +68,55 @@ func State(task *contract.Task, violations ...contract.Violation) contract.State
 	}
 }
 
-// Service is the fixture service: ACTIVE, REPLICA, with the desired count.
+// Service is the fixture service: ACTIVE, REPLICA, with the desired count,
+// deployed by ECS (one PRIMARY deployment, DeploymentID, of the fixture task
+// definition).
 func Service(desired int32) types.Service {
 	return types.Service{
-		ServiceArn:         aws.String(ServiceArn),
-		ServiceName:        aws.String(ServiceName),
-		ClusterArn:         aws.String(ClusterArn),
-		Status:             aws.String("ACTIVE"),
-		DesiredCount:       desired,
-		RunningCount:       desired,
-		SchedulingStrategy: types.SchedulingStrategyReplica,
-		TaskDefinition:     aws.String(TaskDefinitionArn),
-		LaunchType:         types.LaunchTypeFargate,
+		ServiceArn:           aws.String(ServiceArn),
+		ServiceName:          aws.String(ServiceName),
+		ClusterArn:           aws.String(ClusterArn),
+		Status:               aws.String("ACTIVE"),
+		DesiredCount:         desired,
+		RunningCount:         desired,
+		SchedulingStrategy:   types.SchedulingStrategyReplica,
+		TaskDefinition:       aws.String(TaskDefinitionArn),
+		LaunchType:           types.LaunchTypeFargate,
+		DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeEcs},
+		Deployments: []types.Deployment{{
+			Id: aws.String(DeploymentID), Status: aws.String("PRIMARY"), TaskDefinition: aws.String(TaskDefinitionArn),
+			DesiredCount: desired, RunningCount: desired,
+		}},
 	}
 }
 
-// RunningTask is the fixture task, RUNNING.
+// TaskSetService is the fixture service under a CODE_DEPLOY or EXTERNAL
+// deployment controller: no deployments, one PRIMARY task set (id
+// DeploymentID) of the fixture task definition.
+func TaskSetService(desired int32, controller types.DeploymentControllerType) types.Service {
+	s := Service(desired)
+	s.DeploymentController = &types.DeploymentController{Type: controller}
+	s.Deployments = nil
+	s.TaskSets = []types.TaskSet{{
+		Id: aws.String(DeploymentID), Status: aws.String("PRIMARY"), TaskDefinition: aws.String(TaskDefinitionArn),
+		TaskSetArn: aws.String("arn:aws:ecs:us-east-1:123456789012:task-set/prod/web/" + DeploymentID),
+	}}
+	if controller == types.DeploymentControllerTypeCodeDeploy {
+		// Who created the task set; not what its tasks' startedBy says.
+		s.TaskSets[0].StartedBy = aws.String("CODE_DEPLOY")
+	}
+	return s
+}
+
+// RunningTask is the fixture task, RUNNING, started by the service's
+// deployment.
 func RunningTask() types.Task {
 	return types.Task{
 		TaskArn:           aws.String(TaskArn),
 		ClusterArn:        aws.String(ClusterArn),
 		TaskDefinitionArn: aws.String(TaskDefinitionArn),
 		Group:             aws.String("service:" + ServiceName),
+		StartedBy:         aws.String(DeploymentID),
 		LastStatus:        aws.String("RUNNING"),
 		DesiredStatus:     aws.String("RUNNING"),
 		LaunchType:        types.LaunchTypeFargate,

@@ -1,17 +1,23 @@
 // Package builtins holds the custom OPA built-in functions the policy library
-// uses. The evaluate step adds them to each query it prepares (Options); the
+// uses: image.parse (image references), image.registry (configured
+// registries), secret.scan (credentials in a value) and secret.entropy
+// (Shannon entropy of a string). The evaluate step adds them to each query it prepares (Options); the
 // project's OPA command (policies/cmd/opa) registers them globally (Register)
 // so that `opa test`, `opa check` and `opa fmt` know them too; Regal learns
 // their declaration from policies/.regal/config.yaml.
 package builtins
 
 import (
+	"errors"
+	"strings"
 	"sync"
 
 	"github.com/distribution/reference"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/types"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/policy/builtins/registry"
 )
 
 // ImageParseName is the name policies call: image.parse(ref).
@@ -25,28 +31,78 @@ const ImageParseName = "image.parse"
 var ImageParse = &rego.Function{
 	Name: ImageParseName,
 	Description: "Parses a container image reference with github.com/distribution/reference " +
-		"(ParseNormalizedNamed) and returns {valid, error, registry, repository, tag, digest, normalized}.",
+		"(ParseNormalizedNamed) and returns {valid, error, registry, registry_id, repository, name, tag, digest, normalized}.",
 	Decl: types.NewFunction(
 		types.Args(types.Named("ref", types.S).Description("image reference, e.g. nginx:1.25 or 123456789012.dkr.ecr.us-east-1.amazonaws.com/web@sha256:...")),
 		types.Named("image", types.NewObject([]*types.StaticProperty{
 			types.NewStaticProperty("valid", types.B),
 			types.NewStaticProperty("error", types.S),
 			types.NewStaticProperty("registry", types.S),
+			types.NewStaticProperty("registry_id", types.S),
 			types.NewStaticProperty("repository", types.S),
+			types.NewStaticProperty("name", types.S),
 			types.NewStaticProperty("tag", types.S),
 			types.NewStaticProperty("digest", types.S),
 			types.NewStaticProperty("normalized", types.S),
-		}, nil)).Description("the parsed reference; registry is the host (and port) exactly, never a prefix"),
+		}, nil)).Description("the parsed reference; registry is the host (and port) exactly, never a prefix; "+
+			"registry_id the registry's identity (every endpoint of one Amazon ECR registry has the same)"),
 	),
 	Memoize: true,
 }
+
+// ImageRegistryName is the name policies call: image.registry(entry).
+const ImageRegistryName = "image.registry"
+
+// ImageRegistry declares image.registry(entry): a configured registry,
+// "host[:port][/repository/path]", with the identity of its host (the same
+// as image.parse's registry_id for an image from that registry). It never
+// fails: an entry that is not a registry comes back with valid false and
+// the reason.
+var ImageRegistry = &rego.Function{
+	Name: ImageRegistryName,
+	Description: "Parses a configured registry (host[:port][/path]) and returns {valid, error, host, path, registry_id}; " +
+		"registry_id identifies the registry whatever endpoint spells it (Amazon ECR FIPS, dual-stack, China; Docker Hub aliases).",
+	Decl: types.NewFunction(
+		types.Args(types.Named("entry", types.S).Description("configured registry, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com or ghcr.io/acme")),
+		types.Named("registry", types.NewObject([]*types.StaticProperty{
+			types.NewStaticProperty("valid", types.B),
+			types.NewStaticProperty("error", types.S),
+			types.NewStaticProperty("host", types.S),
+			types.NewStaticProperty("path", types.S),
+			types.NewStaticProperty("registry_id", types.S),
+		}, nil)).Description("the parsed entry"),
+	),
+	Memoize: true,
+}
+
+// SecretEntropyName is the name policies call: secret.entropy(s).
+const SecretEntropyName = "secret.entropy"
+
+// SecretEntropy declares secret.entropy(s): the Shannon entropy of s, in
+// bits per character (0 for ""), as detect-secrets computes it for its
+// high-entropy string detectors.
+var SecretEntropy = &rego.Function{
+	Name:        SecretEntropyName,
+	Description: "Shannon entropy of a string in bits per character (detect-secrets' measure for high-entropy strings).",
+	Decl: types.NewFunction(
+		types.Args(types.Named("s", types.S).Description("the string")),
+		types.Named("bits", types.N).Description("entropy in bits per character"),
+	),
+	Memoize: true,
+}
+
+var errNoRegistry = errors.New("the image reference names no registry")
 
 // Image is what image.parse returns.
 type Image struct {
 	Valid      bool   `json:"valid"`
 	Error      string `json:"error"`
 	Registry   string `json:"registry"`
+	RegistryID string `json:"registry_id"`
 	Repository string `json:"repository"`
+	// Name is the reference as written without its tag and digest: what a
+	// suggested fix appends a tag or digest to, keeping the host.
+	Name       string `json:"name"`
 	Tag        string `json:"tag"`
 	Digest     string `json:"digest"`
 	Normalized string `json:"normalized"`
@@ -67,12 +123,24 @@ func ParseImage(ref string) Image {
 func parseImage(ref string) Image {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
-		return Image{Error: err.Error()}
+		return Image{Error: explain(ref, err)}
+	}
+	if reference.Domain(named) == "" {
+		// The first component looked like a host to Docker's split but is
+		// not one ("registry_internal.io/web"): the parser then keeps it
+		// in the path and the reference names no registry at all.
+		return Image{Error: explain(ref, errNoRegistry)}
+	}
+	name, _, _ := strings.Cut(ref, "@")
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		name = name[:i]
 	}
 	img := Image{
 		Valid:      true,
 		Registry:   reference.Domain(named),
+		RegistryID: registry.ID(reference.Domain(named)),
 		Repository: reference.Path(named),
+		Name:       name,
 		Normalized: named.String(),
 	}
 	if t, ok := named.(reference.Tagged); ok {
@@ -116,7 +184,9 @@ func (img Image) term() *ast.Term {
 		ast.Item(ast.StringTerm("valid"), ast.BooleanTerm(img.Valid)),
 		ast.Item(ast.StringTerm("error"), ast.StringTerm(img.Error)),
 		ast.Item(ast.StringTerm("registry"), ast.StringTerm(img.Registry)),
+		ast.Item(ast.StringTerm("registry_id"), ast.StringTerm(img.RegistryID)),
 		ast.Item(ast.StringTerm("repository"), ast.StringTerm(img.Repository)),
+		ast.Item(ast.StringTerm("name"), ast.StringTerm(img.Name)),
 		ast.Item(ast.StringTerm("tag"), ast.StringTerm(img.Tag)),
 		ast.Item(ast.StringTerm("digest"), ast.StringTerm(img.Digest)),
 		ast.Item(ast.StringTerm("normalized"), ast.StringTerm(img.Normalized)),
@@ -129,27 +199,118 @@ func (img Image) term() *ast.Term {
 func imageParse(_ rego.BuiltinContext, ref *ast.Term) (*ast.Term, error) {
 	s, ok := ref.Value.(ast.String)
 	if !ok {
-		return nil, &typeError{got: ast.ValueName(ref.Value)}
+		return nil, &typeError{fn: ImageParseName, got: ast.ValueName(ref.Value)}
 	}
 	return ParseImage(string(s)).term(), nil
 }
 
-type typeError struct{ got string }
+// imageRegistry is image.registry's implementation.
+func imageRegistry(_ rego.BuiltinContext, entry *ast.Term) (*ast.Term, error) {
+	s, ok := entry.Value.(ast.String)
+	if !ok {
+		return nil, &typeError{fn: ImageRegistryName, got: ast.ValueName(entry.Value)}
+	}
+	r := registry.ParseEntry(string(s))
+	return ast.ObjectTerm(
+		ast.Item(ast.StringTerm("valid"), ast.BooleanTerm(r.Valid)),
+		ast.Item(ast.StringTerm("error"), ast.StringTerm(r.Error)),
+		ast.Item(ast.StringTerm("host"), ast.StringTerm(r.Host)),
+		ast.Item(ast.StringTerm("path"), ast.StringTerm(r.Path)),
+		ast.Item(ast.StringTerm("registry_id"), ast.StringTerm(r.RegistryID)),
+	), nil
+}
+
+// secretEntropy is secret.entropy's implementation.
+func secretEntropy(_ rego.BuiltinContext, s *ast.Term) (*ast.Term, error) {
+	str, ok := s.Value.(ast.String)
+	if !ok {
+		return nil, &typeError{fn: SecretEntropyName, got: ast.ValueName(s.Value)}
+	}
+	return ast.FloatNumberTerm(Entropy(string(str))), nil
+}
+
+type typeError struct{ fn, got string }
 
 func (e *typeError) Error() string {
-	return ImageParseName + ": operand 1 must be string but got " + e.got
+	return e.fn + ": operand 1 must be string but got " + e.got
+}
+
+// SecretScanName is the name policies call: secret.scan(value).
+const SecretScanName = "secret.scan"
+
+// SecretScan declares secret.scan(value): the credentials of known formats
+// in a value (AWS access key IDs, GitHub, GitLab, Slack, Stripe, npm, PyPI,
+// SendGrid, OpenAI, Google, Azure, Mailchimp, Square, Telegram and Discord
+// tokens, Slack webhooks, JSON Web Tokens, credentials in URLs, private
+// keys), at most one per kind, each with a redacted form: never the value.
+var SecretScan = &rego.Function{
+	Name: SecretScanName,
+	Description: "Finds credentials of known formats in a value (detect-secrets' plugins) and returns " +
+		"[{kind, redacted}], at most one per kind, ordered by kind; redacted never holds the secret.",
+	Decl: types.NewFunction(
+		types.Args(types.Named("value", types.S).Description("the value to scan")),
+		types.Named("credentials", types.NewArray(nil, types.NewObject([]*types.StaticProperty{
+			types.NewStaticProperty("kind", types.S),
+			types.NewStaticProperty("redacted", types.S),
+		}, nil))).Description("the credentials found"),
+	),
+	Memoize: true,
+}
+
+// secretScan is secret.scan's implementation.
+func secretScan(_ rego.BuiltinContext, value *ast.Term) (*ast.Term, error) {
+	s, ok := value.Value.(ast.String)
+	if !ok {
+		return nil, &typeError{fn: SecretScanName, got: ast.ValueName(value.Value)}
+	}
+	found := ScanSecrets(string(s))
+	terms := make([]*ast.Term, 0, len(found))
+	for _, c := range found {
+		terms = append(terms, ast.ObjectTerm(
+			ast.Item(ast.StringTerm("kind"), ast.StringTerm(c.Kind)),
+			ast.Item(ast.StringTerm("redacted"), ast.StringTerm(c.Redacted)),
+		))
+	}
+	return ast.ArrayTerm(terms...), nil
+}
+
+// all is every custom built-in with its implementation.
+var all = []struct {
+	decl *rego.Function
+	impl rego.Builtin1
+}{
+	{ImageParse, imageParse},
+	{ImageRegistry, imageRegistry},
+	{SecretScan, secretScan},
+	{SecretEntropy, secretEntropy},
+}
+
+// Functions returns the declarations of the custom built-ins, in a stable
+// order (Regal's configuration must declare each of them).
+func Functions() []*rego.Function {
+	out := make([]*rego.Function, 0, len(all))
+	for _, b := range all {
+		out = append(out, b.decl)
+	}
+	return out
 }
 
 // Options returns the rego options that add the custom built-ins to one query.
 func Options() []func(*rego.Rego) {
-	return []func(*rego.Rego){rego.Function1(ImageParse, imageParse)}
+	out := make([]func(*rego.Rego), 0, len(all))
+	for _, b := range all {
+		out = append(out, rego.Function1(b.decl, b.impl))
+	}
+	return out
 }
 
 // Declarations returns the built-ins' declarations for an ast.Compiler.
 func Declarations() map[string]*ast.Builtin {
-	return map[string]*ast.Builtin{
-		ImageParse.Name: {Name: ImageParse.Name, Description: ImageParse.Description, Decl: ImageParse.Decl},
+	out := make(map[string]*ast.Builtin, len(all))
+	for _, b := range all {
+		out[b.decl.Name] = &ast.Builtin{Name: b.decl.Name, Description: b.decl.Description, Decl: b.decl.Decl}
 	}
+	return out
 }
 
 var registerOnce sync.Once
@@ -158,6 +319,8 @@ var registerOnce sync.Once
 // command line); safe to call more than once.
 func Register() {
 	registerOnce.Do(func() {
-		rego.RegisterBuiltin1(ImageParse, imageParse)
+		for _, b := range all {
+			rego.RegisterBuiltin1(b.decl, b.impl)
+		}
 	})
 }

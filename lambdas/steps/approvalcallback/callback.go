@@ -2,21 +2,30 @@
 // that the links of an approval request point to.
 //
 // GET verifies the link and shows a confirmation page with a form; it never
-// changes anything, because mail scanners and link previews follow links.
-// Only the form's POST acts: it verifies the link again, marks the approval
-// record answered with a conditional update (so that a link works once, even
-// under a double click), and answers the workflow's task token —
-// SendTaskSuccess with contract.Approval for approve, SendTaskFailure with
+// changes anything (it writes nothing at all), because mail scanners and link
+// previews follow links. Only the form's POST acts, and only a POST that is
+// that form: content type application/x-www-form-urlencoded, the link's
+// hidden fields, and the one-time token of a page this endpoint served for
+// this link (approval.FormToken: bound to the reference, action and expiry,
+// an hour old at most, single-use). It verifies the link and the token,
+// marks the approval record answered with a conditional update that also
+// records the token's nonce (so that a link and a form work once, even under
+// a double click), and answers the workflow's task token — SendTaskSuccess
+// with contract.Approval for approve, SendTaskFailure with
 // Compliance.ApprovalRejected and a JSON cause {approver, reason, decidedAt}
-// for reject.
+// for reject. The approver's name is what the person typed, without control,
+// invisible or bidirectional characters (approval.CleanText); it is a claim,
+// not an identity: the link is the only authorization.
 //
 // A link that is malformed (400), forged or altered (403), for an unknown
-// reference (404), expired (410) or already used (409), and any method but
-// GET and POST (405), gets an error page and changes nothing. A decision that
-// reaches a workflow that no longer waits (TaskTimedOut, TaskDoesNotExist)
-// says so (410). A decision that cannot be delivered for a passing reason
-// (throttling, a service error) is undone, so that the link can be used
-// again (503).
+// reference (404), expired (410) or already used (409); a POST that is not
+// the form (415), without its token (400), with a token of another page
+// (403), of a page served too long ago (410) or already submitted (409); and
+// any method but GET and POST (405), get an error page and change nothing. A
+// decision that reaches a workflow that no longer waits (TaskTimedOut,
+// TaskDoesNotExist) says so (410). A decision that cannot be delivered for a
+// passing reason (throttling, a service error) is undone, so that the link
+// can be used again from a reloaded page (503).
 package approvalcallback
 
 import (
@@ -26,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -70,15 +80,23 @@ type Handler struct {
 	// RetryDelay is the first pause between tries to undo an undelivered
 	// decision; it doubles after each try (0: 50 ms).
 	RetryDelay time.Duration
+	// Nonce draws the nonce of a confirmation form's token (nil:
+	// approval.NewNonce; tests pass a fixed one).
+	Nonce func() string
 }
 
 // Form fields beyond the link's parameters.
 const (
 	FieldApprover = "approver"
 	FieldReason   = "reason"
+	FieldToken    = approval.FieldToken
 )
 
-// maxBody bounds a POST body: the form has four short fields and two texts.
+// formContentType is the only content type a decision is read from: what a
+// browser sends for the confirmation page's form.
+const formContentType = "application/x-www-form-urlencoded"
+
+// maxBody bounds a POST body: the form has five short fields and two texts.
 const maxBody = 16 << 10
 
 // reopenTries is how often an undelivered decision is undone before giving up.
@@ -112,7 +130,7 @@ func (h *Handler) confirm(ctx context.Context, req events.LambdaFunctionURLReque
 		return malformed(), "", ""
 	}
 	p := approval.ParamsFrom(q)
-	link, bad := h.verify(ctx, p)
+	key, link, bad := h.verify(ctx, p)
 	if bad != nil {
 		return *bad, p.Ref, p.Action
 	}
@@ -123,26 +141,39 @@ func (h *Handler) confirm(ctx context.Context, req events.LambdaFunctionURLReque
 	if why := approval.Refusal(rec, h.now()); why != nil {
 		return storePage(&approval.StoreError{Err: why, Record: rec}, link), link.Ref, link.Action
 	}
+	// The form's one-time token: issued now, nothing stored until a
+	// decision uses it.
+	token, err := key.FormToken(link, h.nonce(), h.now())
+	if err != nil {
+		return unavailable(err), link.Ref, link.Action
+	}
 	f := &form{
 		Path: formPath(req.RawPath), Expires: link.Expires, MaxApprover: approval.MaxApproverRunes, MaxReason: approval.MaxReasonRunes,
-		Hidden: []field{{approval.ParamRef, p.Ref}, {approval.ParamAction, p.Action}, {approval.ParamExp, p.Exp}, {approval.ParamSig, p.Sig}},
+		Hidden: []field{{approval.ParamRef, p.Ref}, {approval.ParamAction, p.Action}, {approval.ParamExp, p.Exp}, {approval.ParamSig, p.Sig},
+			{FieldToken, token}},
+		Lifetime: approval.FormLifetime,
 	}
-	pg := page{Code: http.StatusOK, Summary: &rec.Summary, Form: f, Reference: rec.Reference, Status: approval.StatusPending}
+	summary := rec.Summary.Safe()
+	pg := page{Code: http.StatusOK, Summary: &summary, Form: f, Reference: rec.Reference, Status: approval.StatusPending}
 	if link.Action == approval.ActionApprove {
-		pg.Title = "Approve the remediation of " + rec.Summary.Where + "?"
+		pg.Title = "Approve the remediation of " + summary.Where + "?"
 		pg.Paragraphs = []string{"The workflow waits for a decision. If you approve, ecs-compliance acts at once, in the order below. Nothing has happened yet: the decision is taken only when you press the button."}
 		pg.ShowPlan = true
 		f.Button, f.Class = "Approve: remediate now", "approve"
 	} else {
-		pg.Title = "Reject the remediation of " + rec.Summary.Where + "?"
+		pg.Title = "Reject the remediation of " + summary.Where + "?"
 		pg.Paragraphs = []string{"If you reject, nothing is changed: the task keeps running and the violation is reported as rejected, with your name and reason. Nothing has happened yet: the decision is taken only when you press the button."}
 		f.Button, f.Class, f.AskReason = "Reject: leave the task running", "reject", true
 	}
 	return respond(pg), link.Ref, link.Action
 }
 
-// decide answers a POST: record the decision once and deliver it.
+// decide answers a POST: only the confirmation page's form, with its token,
+// records the decision (once) and delivers it.
 func (h *Handler) decide(ctx context.Context, req events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, string, string) {
+	if !isForm(header(req.Headers, "content-type")) {
+		return notTheForm(), "", ""
+	}
 	body := req.Body
 	if req.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(body)
@@ -155,23 +186,20 @@ func (h *Handler) decide(ctx context.Context, req events.LambdaFunctionURLReques
 		return respond(page{Code: http.StatusRequestEntityTooLarge, Title: "The form is too large",
 			Paragraphs: []string{"Shorten the reason and send the form again. Nothing was changed."}}), "", ""
 	}
+	// The link comes from the form's hidden fields, never from the query:
+	// a decision is the form of a page this endpoint served.
 	f, err := url.ParseQuery(body)
-	q, qerr := url.ParseQuery(req.RawQueryString)
-	if err != nil || qerr != nil || repeated(f) || repeated(q) {
+	if err != nil || repeated(f) {
 		return malformed(), "", ""
 	}
-	// The form's hidden fields carry the link; a form posted to the link's
-	// own address may carry it in the query instead.
-	pick := func(k string) string {
-		if v := f.Get(k); v != "" {
-			return v
-		}
-		return q.Get(k)
-	}
-	p := approval.Params{Ref: pick(approval.ParamRef), Action: pick(approval.ParamAction), Exp: pick(approval.ParamExp), Sig: pick(approval.ParamSig)}
-	link, bad := h.verify(ctx, p)
+	p := approval.ParamsFrom(f)
+	key, link, bad := h.verify(ctx, p)
 	if bad != nil {
 		return *bad, p.Ref, p.Action
+	}
+	nonce, err := key.VerifyFormToken(f.Get(FieldToken), link, h.now())
+	if err != nil {
+		return tokenPage(err, p, formPath(req.RawPath)), link.Ref, link.Action
 	}
 
 	from := req.RequestContext.HTTP.SourceIP
@@ -181,6 +209,7 @@ func (h *Handler) decide(ctx context.Context, req events.LambdaFunctionURLReques
 		Reason:   approval.CleanText(f.Get(FieldReason), approval.MaxReasonRunes),
 		From:     from,
 		At:       h.now().UTC().Truncate(time.Second),
+		Nonce:    nonce,
 	}
 	if link.Action == approval.ActionReject {
 		d.Status = approval.StatusRejected
@@ -194,14 +223,91 @@ func (h *Handler) decide(ctx context.Context, req events.LambdaFunctionURLReques
 		}
 	}
 	rec, err := h.Store.Decide(ctx, link.Ref, d)
+	if errors.Is(err, approval.ErrFormUsed) {
+		return tokenPage(err, p, formPath(req.RawPath)), link.Ref, link.Action
+	}
 	if err != nil {
 		return storePage(err, link), link.Ref, link.Action
 	}
-	return h.deliver(ctx, rec, d), link.Ref, link.Action
+	return h.deliver(ctx, rec, d, again(p, formPath(req.RawPath))), link.Ref, link.Action
+}
+
+// isForm: the content type of an HTML form's POST (with no charset or
+// UTF-8, which the page declares).
+func isForm(contentType string) bool {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != formContentType {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
+}
+
+// header is a request header by name, in any case (function URLs send
+// lower-case names; other front doors may not).
+func header(h map[string]string, name string) string {
+	if v, ok := h[name]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func notTheForm() events.LambdaFunctionURLResponse {
+	return respond(page{Code: http.StatusUnsupportedMediaType, Title: "This address only takes its confirmation form",
+		Paragraphs: []string{"A decision is taken only by the form of the confirmation page (" + formContentType + "). Open the approval link from the message in a browser and press the button there. Nothing was changed."}})
+}
+
+// tokenPage explains why the form's token was refused. again is the
+// confirmation page's address, for a fresh form.
+func tokenPage(err error, p approval.Params, path string) events.LambdaFunctionURLResponse {
+	open := again(p, path)
+	switch {
+	case errors.Is(err, approval.ErrNoToken):
+		return respond(page{Code: http.StatusBadRequest, Title: "This form did not come from the confirmation page",
+			Paragraphs: []string{"A decision is taken only by the form of a confirmation page that this endpoint served, which carries a one-time token; this one has none, or a damaged one. Nothing was changed."},
+			Again:      open})
+	case errors.Is(err, approval.ErrTokenForged):
+		return respond(page{Code: http.StatusForbidden, Title: "This form was not issued for this link",
+			Paragraphs: []string{"Its token belongs to another confirmation page (another request, or the other action of this one). Nothing was changed."},
+			Again:      open})
+	case errors.Is(err, approval.ErrTokenExpired):
+		return respond(page{Code: http.StatusGone, Title: "This confirmation page is too old", Status: "EXPIRED",
+			Paragraphs: []string{"A confirmation page's form works for " + humanDuration(approval.FormLifetime) + " after the page was opened. Open the confirmation page again and decide there. Nothing was changed."},
+			Again:      open})
+	case errors.Is(err, approval.ErrFormUsed):
+		return respond(page{Code: http.StatusConflict, Title: "This form was already submitted",
+			Paragraphs: []string{"Each confirmation form works once. The request is still waiting for a decision: open the confirmation page again for a new form. Nothing was changed."},
+			Again:      open})
+	}
+	return unavailable(err)
+}
+
+// again is the confirmation page's address for the link p (a relative URL:
+// the endpoint's path and the link's query).
+func again(p approval.Params, path string) string {
+	return path + "?" + approval.ParamRef + "=" + url.QueryEscape(p.Ref) + "&" + approval.ParamAction + "=" + url.QueryEscape(p.Action) +
+		"&" + approval.ParamExp + "=" + url.QueryEscape(p.Exp) + "&" + approval.ParamSig + "=" + url.QueryEscape(p.Sig)
+}
+
+func humanDuration(d time.Duration) string {
+	if d%time.Hour == 0 {
+		if d == time.Hour {
+			return "an hour"
+		}
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return d.String()
 }
 
 // deliver answers the task token with the recorded decision.
-func (h *Handler) deliver(ctx context.Context, rec approval.Record, d approval.Decision) events.LambdaFunctionURLResponse {
+// open is the confirmation page's address, offered when the decision was
+// undone so that the person can decide again with a new form.
+func (h *Handler) deliver(ctx context.Context, rec approval.Record, d approval.Decision, open string) events.LambdaFunctionURLResponse {
 	decidedAt := d.At.Format(time.RFC3339)
 	var err error
 	if d.Status == approval.StatusApproved {
@@ -216,7 +322,8 @@ func (h *Handler) deliver(ctx context.Context, rec approval.Record, d approval.D
 	switch code := step.ErrorCode(err); {
 	case err == nil:
 		h.setDelivery(ctx, rec.Reference, approval.DeliveryDone)
-		pg := page{Code: http.StatusOK, Status: d.Status, Summary: &rec.Summary, Reference: rec.Reference,
+		summary := rec.Summary.Safe()
+		pg := page{Code: http.StatusOK, Status: d.Status, Summary: &summary, Reference: rec.Reference,
 			Title: "Remediation " + word + " by " + d.Approver}
 		if d.Status == approval.StatusApproved {
 			pg.Paragraphs = []string{"Recorded at " + decidedAt + ". The workflow goes on: it remediates " + rec.Summary.Where +
@@ -240,7 +347,8 @@ func (h *Handler) deliver(ctx context.Context, rec approval.Record, d approval.D
 		slog.ErrorContext(ctx, "the decision could not be delivered", "reference", rec.Reference, "error", err.Error())
 		if h.reopen(ctx, rec.Reference, d) {
 			return respond(page{Code: http.StatusServiceUnavailable, Title: "The decision could not be delivered: try again", Reference: rec.Reference,
-				Paragraphs: []string{"AWS Step Functions did not accept the decision (" + firstNonEmpty(code, "an error") + "). It was not recorded, and the link still works: go back and press the button again in a moment."}},
+				Paragraphs: []string{"AWS Step Functions did not accept the decision (" + firstNonEmpty(code, "an error") + "). It was not recorded, and the link still works: open the confirmation page again in a moment and press its button."},
+				Again:      open},
 				"Retry-After", "5")
 		}
 		return respond(page{Code: http.StatusInternalServerError, Title: "The decision could not be delivered", Reference: rec.Reference,
@@ -249,23 +357,24 @@ func (h *Handler) deliver(ctx context.Context, rec approval.Record, d approval.D
 	}
 }
 
-// verify checks the link; bad is the error page when it fails.
-func (h *Handler) verify(ctx context.Context, p approval.Params) (approval.Link, *events.LambdaFunctionURLResponse) {
+// verify checks the link and returns the key that verified it; bad is the
+// error page when it fails.
+func (h *Handler) verify(ctx context.Context, p approval.Params) (approval.Key, approval.Link, *events.LambdaFunctionURLResponse) {
 	if h.Store == nil || h.Keys == nil || h.SFN == nil {
 		r := unavailable(errors.New("not configured"))
-		return approval.Link{}, &r
+		return approval.Key{}, approval.Link{}, &r
 	}
 	key, err := h.Keys.Key(ctx)
 	if err != nil {
 		slog.ErrorContext(ctx, "approval signing key", "error", err.Error())
 		r := unavailable(err)
-		return approval.Link{}, &r
+		return approval.Key{}, approval.Link{}, &r
 	}
 	link, err := key.Verify(p, h.now())
 	var r events.LambdaFunctionURLResponse
 	switch {
 	case err == nil:
-		return link, nil
+		return key, link, nil
 	case errors.Is(err, approval.ErrMalformed):
 		r = malformed()
 	case errors.Is(err, approval.ErrForged):
@@ -279,7 +388,7 @@ func (h *Handler) verify(ctx context.Context, p approval.Params) (approval.Link,
 	default:
 		r = unavailable(err)
 	}
-	return link, &r
+	return key, link, &r
 }
 
 // storePage explains why the store refused a link's reference.
@@ -359,6 +468,13 @@ func (h *Handler) setDelivery(ctx context.Context, ref, delivery string) {
 	}
 }
 
+func (h *Handler) nonce() string {
+	if h.Nonce != nil {
+		return h.Nonce()
+	}
+	return approval.NewNonce()
+}
+
 func (h *Handler) now() time.Time {
 	if h.Now != nil {
 		return h.Now()
@@ -368,7 +484,7 @@ func (h *Handler) now() time.Time {
 
 // repeated: a link parameter given twice is ambiguous, so the link is malformed.
 func repeated(v url.Values) bool {
-	for _, k := range []string{approval.ParamRef, approval.ParamAction, approval.ParamExp, approval.ParamSig, FieldApprover, FieldReason} {
+	for _, k := range []string{approval.ParamRef, approval.ParamAction, approval.ParamExp, approval.ParamSig, FieldToken, FieldApprover, FieldReason} {
 		if len(v[k]) > 1 {
 			return true
 		}

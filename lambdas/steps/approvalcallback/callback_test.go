@@ -5,8 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -14,6 +19,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -84,11 +90,20 @@ func (f *fakeSFN) SendTaskFailure(_ context.Context, in *sfn.SendTaskFailureInpu
 func (f *fakeSFN) calls() int { return len(f.success) + len(f.failure) }
 
 type env struct {
-	h   *approvalcallback.Handler
-	m   *store.Memory
-	sfn *fakeSFN
-	key approval.Key
-	ref string
+	h      *approvalcallback.Handler
+	m      *store.Memory
+	sfn    *fakeSFN
+	key    approval.Key
+	ref    string
+	nonces int
+}
+
+// nextNonce draws the pages' nonces in order: predictable pages, distinct
+// forms.
+func (e *env) nextNonce() string {
+	e.nonces++
+	// 26 base32 characters: the count's digits as the letters A to J.
+	return strings.Map(func(r rune) rune { return 'A' + r - '0' }, fmt.Sprintf("%026d", e.nonces))
 }
 
 // summary has markup in what the policy wrote: the page must escape it.
@@ -104,7 +119,8 @@ func newEnv(t testing.TB) *env {
 	t.Helper()
 	k := testKey(t, secretText)
 	e := &env{m: &store.Memory{}, sfn: &fakeSFN{}, key: k, ref: k.Reference(token)}
-	e.h = &approvalcallback.Handler{Store: e.m, Keys: staticKey{key: k}, SFN: e.sfn, Now: func() time.Time { return now }, RetryDelay: time.Microsecond}
+	e.h = &approvalcallback.Handler{Store: e.m, Keys: staticKey{key: k}, SFN: e.sfn, Now: func() time.Time { return now }, RetryDelay: time.Microsecond,
+		Nonce: e.nextNonce}
 	if _, err := e.m.Put(context.Background(), approval.Record{Reference: e.ref, TaskToken: token, TaskArn: summary.TaskArn,
 		CreatedAt: now.Add(-time.Hour), ExpiresAt: exp, Summary: summary}); err != nil {
 		t.Fatal(err)
@@ -120,6 +136,21 @@ func (e *env) link(t testing.TB, action string) approval.Params {
 	}
 	u, _ := url.Parse(l)
 	return approval.ParamsFrom(u.Query())
+}
+
+// form is the confirmation form of link p as a browser posts it: the link's
+// hidden fields and the token of a page served now (no name typed yet).
+func (e *env) form(t testing.TB, p approval.Params) url.Values {
+	t.Helper()
+	v := p.Values()
+	if l, err := e.key.Verify(p, now); err == nil {
+		tok, err := e.key.FormToken(l, e.nextNonce(), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Set(approvalcallback.FieldToken, tok)
+	}
+	return v
 }
 
 func query(p approval.Params) string {
@@ -204,7 +235,7 @@ func hidden(t *testing.T, page string) url.Values {
 	for _, m := range regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`).FindAllStringSubmatch(page, -1) {
 		v.Set(m[1], m[2])
 	}
-	if len(v) != 4 {
+	if len(v) != 5 || v.Get(approvalcallback.FieldToken) == "" {
 		t.Fatalf("hidden fields %v in:\n%s", v, page)
 	}
 	return v
@@ -285,9 +316,13 @@ func TestBadLinksChangeNothing(t *testing.T) {
 				if method == http.MethodGet {
 					resp = e.get(t, q)
 				} else {
-					// The form's fields as a browser would post them.
+					// The form's fields as a browser would post them, with
+					// the token of a page served for that link.
 					body := q
 					if form, err := url.ParseQuery(q); err == nil {
+						if tok := e.form(t, approval.ParamsFrom(form)).Get(approvalcallback.FieldToken); tok != "" {
+							form.Set(approvalcallback.FieldToken, tok)
+						}
 						form.Set(approvalcallback.FieldApprover, "mallory")
 						body = form.Encode()
 					}
@@ -390,7 +425,7 @@ func TestApprove(t *testing.T) {
 		t.Error("the used link still works")
 	}
 	// And the reject link of the same request is dead too.
-	rf := e.link(t, approval.ActionReject).Values()
+	rf := e.form(t, e.link(t, approval.ActionReject))
 	if r := e.post(t, rf); r.StatusCode != http.StatusConflict || e.sfn.calls() != 1 {
 		t.Errorf("reject after approve: %d, %d calls", r.StatusCode, e.sfn.calls())
 	}
@@ -431,7 +466,7 @@ func TestReject(t *testing.T) {
 
 func TestAnApproverWithoutANameIsRecordedByAddress(t *testing.T) {
 	e := newEnv(t)
-	if r := e.post(t, e.link(t, approval.ActionApprove).Values()); r.StatusCode != http.StatusOK {
+	if r := e.post(t, e.form(t, e.link(t, approval.ActionApprove))); r.StatusCode != http.StatusOK {
 		t.Fatalf("POST: %d", r.StatusCode)
 	}
 	if got := e.record(t).Approver; got != "anonymous (from "+client+")" {
@@ -441,7 +476,7 @@ func TestAnApproverWithoutANameIsRecordedByAddress(t *testing.T) {
 
 func TestMarkupFromThePersonIsEscaped(t *testing.T) {
 	e := newEnv(t)
-	form := e.link(t, approval.ActionReject).Values()
+	form := e.form(t, e.link(t, approval.ActionReject))
 	form.Set(approvalcallback.FieldApprover, `<img src=x onerror=alert(1)>`)
 	form.Set(approvalcallback.FieldReason, `"><script>alert(2)</script>`)
 	done := e.post(t, form)
@@ -478,7 +513,8 @@ func TestDelivery(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.sfn.err = tt.err
-			form := e.link(t, approval.ActionApprove).Values()
+			link := e.link(t, approval.ActionApprove)
+			form := e.form(t, link)
 			form.Set(approvalcallback.FieldApprover, "ann")
 			resp := e.post(t, form)
 			if resp.StatusCode != tt.code || !strings.Contains(resp.Body, tt.says) {
@@ -489,12 +525,24 @@ func TestDelivery(t *testing.T) {
 			}
 			e.sfn.err = nil
 			again := e.post(t, form)
-			if tt.wantStatus == approval.StatusPending {
-				if again.StatusCode != http.StatusOK || len(e.sfn.success) != 2 {
-					t.Errorf("the retry: %d, %d calls", again.StatusCode, len(e.sfn.success))
+			if tt.wantStatus != approval.StatusPending {
+				if again.StatusCode != http.StatusConflict || !strings.Contains(again.Body, "had no effect") {
+					t.Errorf("the replay after a late decision: %d\n%s", again.StatusCode, again.Body)
 				}
-			} else if again.StatusCode != http.StatusConflict || !strings.Contains(again.Body, "had no effect") {
-				t.Errorf("the replay after a late decision: %d\n%s", again.StatusCode, again.Body)
+				return
+			}
+			// The decision was undone: the page offers the confirmation
+			// page again; the same form does not work twice, a new one does.
+			if !strings.Contains(resp.Body, `<a href="/?`+html.EscapeString(query(link))+`">`) {
+				t.Errorf("the page does not link to the confirmation page:\n%s", resp.Body)
+			}
+			if again.StatusCode != http.StatusConflict || !strings.Contains(again.Body, "already submitted") || len(e.sfn.success) != 1 {
+				t.Errorf("the same form again: %d, %d calls\n%s", again.StatusCode, len(e.sfn.success), again.Body)
+			}
+			fresh := hidden(t, e.get(t, query(link)).Body)
+			fresh.Set(approvalcallback.FieldApprover, "ann")
+			if r := e.post(t, fresh); r.StatusCode != http.StatusOK || len(e.sfn.success) != 2 {
+				t.Errorf("a new form: %d, %d calls", r.StatusCode, len(e.sfn.success))
 			}
 		})
 	}
@@ -511,7 +559,7 @@ func TestAnUndeliveredDecisionThatCannotBeUndoneSaysSo(t *testing.T) {
 	e := newEnv(t)
 	e.h.Store = failingReopen{e.m}
 	e.sfn.err = &smithy.GenericAPIError{Code: "ThrottlingException", Fault: smithy.FaultClient}
-	resp := e.post(t, e.link(t, approval.ActionApprove).Values())
+	resp := e.post(t, e.form(t, e.link(t, approval.ActionApprove)))
 	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(resp.Body, "TIMED_OUT") {
 		t.Fatalf("status %d:\n%s", resp.StatusCode, resp.Body)
 	}
@@ -533,7 +581,7 @@ func TestFailuresToReadTheKey(t *testing.T) {
 			before := e.record(t)
 			for _, r := range []events.LambdaFunctionURLResponse{
 				e.get(t, query(e.link(t, approval.ActionApprove))),
-				e.post(t, e.link(t, approval.ActionApprove).Values()),
+				e.post(t, e.form(t, e.link(t, approval.ActionApprove))),
 			} {
 				if r.StatusCode != tt.code {
 					t.Errorf("status %d, want %d", r.StatusCode, tt.code)
@@ -549,24 +597,25 @@ func TestFailuresToReadTheKey(t *testing.T) {
 func TestBodies(t *testing.T) {
 	t.Run("a base64 body (as function URLs send some) is read", func(t *testing.T) {
 		e := newEnv(t)
-		req := request(http.MethodPost, "", base64.StdEncoding.EncodeToString([]byte(e.link(t, approval.ActionApprove).Values().Encode())))
+		req := request(http.MethodPost, "", base64.StdEncoding.EncodeToString([]byte(e.form(t, e.link(t, approval.ActionApprove)).Encode())))
 		req.IsBase64Encoded = true
 		if r := e.do(t, req); r.StatusCode != http.StatusOK || len(e.sfn.success) != 1 {
 			t.Fatalf("status %d", r.StatusCode)
 		}
 	})
-	t.Run("a form posted to the link itself is read from the query", func(t *testing.T) {
+	t.Run("a POST to the link itself, without the form's fields, decides nothing", func(t *testing.T) {
 		e := newEnv(t)
-		if r := e.do(t, request(http.MethodPost, query(e.link(t, approval.ActionApprove)), "approver=ann")); r.StatusCode != http.StatusOK {
+		before := e.record(t)
+		if r := e.do(t, request(http.MethodPost, query(e.link(t, approval.ActionApprove)), "approver=ann")); r.StatusCode != http.StatusBadRequest {
 			t.Fatalf("status %d", r.StatusCode)
 		}
-		if e.record(t).Approver != "ann" {
-			t.Errorf("approver = %q", e.record(t).Approver)
+		if e.sfn.calls() != 0 || !reflect.DeepEqual(e.record(t), before) {
+			t.Error("something changed")
 		}
 	})
 	t.Run("an oversized body is refused", func(t *testing.T) {
 		e := newEnv(t)
-		form := e.link(t, approval.ActionReject).Values()
+		form := e.form(t, e.link(t, approval.ActionReject))
 		form.Set(approvalcallback.FieldReason, strings.Repeat("x", 20000))
 		if r := e.post(t, form); r.StatusCode != http.StatusRequestEntityTooLarge || e.sfn.calls() != 0 {
 			t.Fatalf("status %d", r.StatusCode)
@@ -639,6 +688,9 @@ func TestThroughTheSDKClients(t *testing.T) {
 			l, _ := k.Link(base, ref, tt.action, exp)
 			u, _ := url.Parse(l)
 			form := u.Query()
+			vl, _ := k.Verify(approval.ParamsFrom(form), now)
+			tok, _ := k.FormToken(vl, approval.NewNonce(), now)
+			form.Set(approvalcallback.FieldToken, tok)
 			form.Set(approvalcallback.FieldApprover, "ann@example.com")
 			start := len(fake.Calls())
 			resp, _ := h.Handle(context.Background(), request(http.MethodPost, "", form.Encode()))
@@ -714,5 +766,221 @@ func BenchmarkConfirmationPage(b *testing.B) {
 		if resp, _ := e.h.Handle(ctx, req); resp.StatusCode != http.StatusOK {
 			b.Fatalf("status %d", resp.StatusCode)
 		}
+	}
+}
+
+// Only the confirmation page's form decides: a POST of another content
+// type, without the page's token, with the token of another page, of a page
+// served too long ago, or of a form already submitted, changes nothing.
+func TestOnlyTheConfirmationFormDecides(t *testing.T) {
+	type post struct {
+		contentType string
+		form        url.Values
+	}
+	tests := []struct {
+		name    string
+		post    func(t *testing.T, e *env) post
+		prepare func(t *testing.T, e *env)
+		code    int
+		says    string
+	}{
+		{"no content type", func(t *testing.T, e *env) post {
+			return post{"", e.form(t, e.link(t, approval.ActionApprove))}
+		}, nil, http.StatusUnsupportedMediaType, "only takes its confirmation form"},
+		{"a JSON body", func(t *testing.T, e *env) post {
+			return post{"application/json", e.form(t, e.link(t, approval.ActionApprove))}
+		}, nil, http.StatusUnsupportedMediaType, "only takes its confirmation form"},
+		{"text/plain (a cross-site form can send it without a preflight)", func(t *testing.T, e *env) post {
+			return post{"text/plain", e.form(t, e.link(t, approval.ActionApprove))}
+		}, nil, http.StatusUnsupportedMediaType, "only takes its confirmation form"},
+		{"multipart/form-data", func(t *testing.T, e *env) post {
+			return post{"multipart/form-data; boundary=x", e.form(t, e.link(t, approval.ActionApprove))}
+		}, nil, http.StatusUnsupportedMediaType, "only takes its confirmation form"},
+		{"a form in another charset", func(t *testing.T, e *env) post {
+			return post{"application/x-www-form-urlencoded; charset=iso-8859-1", e.form(t, e.link(t, approval.ActionApprove))}
+		}, nil, http.StatusUnsupportedMediaType, "only takes its confirmation form"},
+		{"a content type that does not parse", func(t *testing.T, e *env) post {
+			return post{"application/x-www-form-urlencoded; charset", e.form(t, e.link(t, approval.ActionApprove))}
+		}, nil, http.StatusUnsupportedMediaType, "only takes its confirmation form"},
+		{"the link's fields without the page's token", func(t *testing.T, e *env) post {
+			return post{"application/x-www-form-urlencoded", e.link(t, approval.ActionApprove).Values()}
+		}, nil, http.StatusBadRequest, "did not come from the confirmation page"},
+		{"a damaged token", func(t *testing.T, e *env) post {
+			f := e.form(t, e.link(t, approval.ActionApprove))
+			f.Set(approvalcallback.FieldToken, f.Get(approvalcallback.FieldToken)[:30])
+			return post{"application/x-www-form-urlencoded", f}
+		}, nil, http.StatusBadRequest, "did not come from the confirmation page"},
+		{"the reject page's token on the approve link", func(t *testing.T, e *env) post {
+			f := e.link(t, approval.ActionApprove).Values()
+			f.Set(approvalcallback.FieldToken, e.form(t, e.link(t, approval.ActionReject)).Get(approvalcallback.FieldToken))
+			return post{"application/x-www-form-urlencoded", f}
+		}, nil, http.StatusForbidden, "not issued for this link"},
+		{"a token signed with another secret", func(t *testing.T, e *env) post {
+			f := e.link(t, approval.ActionApprove).Values()
+			l, _ := e.key.Verify(e.link(t, approval.ActionApprove), now)
+			tok, _ := testKey(t, "someone-else's-secret-0123456789-abcdef").FormToken(l, e.nextNonce(), now)
+			f.Set(approvalcallback.FieldToken, tok)
+			return post{"application/x-www-form-urlencoded", f}
+		}, nil, http.StatusForbidden, "not issued for this link"},
+		{"a page served more than an hour ago", func(t *testing.T, e *env) post {
+			f := e.link(t, approval.ActionApprove).Values()
+			l, _ := e.key.Verify(e.link(t, approval.ActionApprove), now)
+			tok, _ := e.key.FormToken(l, e.nextNonce(), now.Add(-approval.FormLifetime))
+			f.Set(approvalcallback.FieldToken, tok)
+			return post{"application/x-www-form-urlencoded", f}
+		}, nil, http.StatusGone, "too old"},
+		{"a form submitted before, whose decision was undone", func(t *testing.T, e *env) post {
+			return post{"application/x-www-form-urlencoded", e.form(t, e.link(t, approval.ActionApprove))}
+		}, func(t *testing.T, e *env) {
+			// The same nonce carried a decision that could not be delivered.
+			d := approval.Decision{Status: approval.StatusApproved, Approver: "ann", At: now.Add(-time.Minute), Nonce: e.nextNonceAfter()}
+			if _, err := e.m.Decide(context.Background(), e.ref, d); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.m.Reopen(context.Background(), e.ref, d); err != nil {
+				t.Fatal(err)
+			}
+		}, http.StatusConflict, "already submitted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tt.prepare != nil {
+				tt.prepare(t, e)
+			}
+			before := e.record(t)
+			p := tt.post(t, e)
+			p.form.Set(approvalcallback.FieldApprover, "mallory")
+			req := request(http.MethodPost, "", p.form.Encode())
+			req.Headers = map[string]string{}
+			if p.contentType != "" {
+				req.Headers["content-type"] = p.contentType
+			}
+			resp := e.do(t, req)
+			if resp.StatusCode != tt.code || !strings.Contains(resp.Body, tt.says) || !strings.Contains(resp.Body, "Nothing was changed") {
+				t.Fatalf("status %d, want %d with %q:\n%s", resp.StatusCode, tt.code, tt.says, resp.Body)
+			}
+			if e.sfn.calls() != 0 {
+				t.Errorf("%d SendTask calls", e.sfn.calls())
+			}
+			if after := e.record(t); !reflect.DeepEqual(after, before) {
+				t.Errorf("the record changed:\n%+v\n%+v", before, after)
+			}
+			if strings.Contains(resp.Body, "<form") {
+				t.Error("an error page offers a form")
+			}
+		})
+	}
+}
+
+// nextNonceAfter is the nonce the next page will draw, without drawing it.
+func (e *env) nextNonceAfter() string {
+	n := e.nextNonce()
+	e.nonces--
+	return n
+}
+
+func TestTheFormIsReadWhateverTheContentTypesCaseAndCharset(t *testing.T) {
+	for _, ct := range []string{"application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8",
+		"Application/X-WWW-Form-URLEncoded;charset=utf-8"} {
+		t.Run(ct, func(t *testing.T) {
+			e := newEnv(t)
+			req := request(http.MethodPost, "", e.form(t, e.link(t, approval.ActionApprove)).Encode())
+			req.Headers = map[string]string{"Content-Type": ct}
+			if r := e.do(t, req); r.StatusCode != http.StatusOK || len(e.sfn.success) != 1 {
+				t.Fatalf("status %d, %d calls", r.StatusCode, len(e.sfn.success))
+			}
+		})
+	}
+}
+
+// A name cannot carry what would reorder, hide or restyle text where it is
+// shown: the page, the report, the finding, a terminal.
+func TestNamesLoseInvisibleBidirectionalAndControlCharacters(t *testing.T) {
+	tests := []struct {
+		name, typed, recorded string
+	}{
+		{"a right-to-left override", "ann\u202Eeci.lla", "anneci.lla"},
+		{"isolates and a zero-width joiner", "\u2066Bob\u2069 Lee\u200D", "Bob Lee"},
+		{"a terminal escape", "\x1b[1;31mroot\x1b[0m", "root"},
+		{"a line break that would forge a report line", "ann\r\nApprover: ciso@example.com", "ann Approver: ciso@example.com"},
+		{"nothing visible", "\u200B\u202E", "anonymous (from " + client + ")"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			form := e.form(t, e.link(t, approval.ActionApprove))
+			form.Set(approvalcallback.FieldApprover, tt.typed)
+			resp := e.post(t, form)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, "approved by "+html.EscapeString(tt.recorded)) {
+				t.Fatalf("status %d:\n%s", resp.StatusCode, resp.Body)
+			}
+			if got := e.record(t).Approver; got != tt.recorded {
+				t.Errorf("recorded %q, want %q", got, tt.recorded)
+			}
+			var out contract.Approval
+			_ = json.Unmarshal([]byte(aws.ToString(e.sfn.success[0].Output)), &out)
+			if out.Approver != tt.recorded {
+				t.Errorf("the workflow gets approver %q, want %q", out.Approver, tt.recorded)
+			}
+		})
+	}
+}
+
+// hostileSummary is a summary as a version before the summary was made safe
+// stored it: names with line breaks, escapes and bidirectional overrides.
+var hostileSummary = approval.Summary{
+	Where: "service prod/api\u202Eipa", Cluster: "prod", Service: "api", Account: "123456789012", Region: "us-east-1",
+	TaskArn: "arn:aws:ecs:us-east-1:123456789012:task/prod/abc", TaskDefArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:7",
+	Findings: []approval.Finding{{Severity: "HIGH", Rule: "approved_registries", Title: "Image from an unapproved registry",
+		Container: "api\nApproved by: ciso", Image: "\x1b[8mnginx:1.25\x1b[0m",
+		Message: "container \"api\" uses <b>nginx</b> from docker.io\u2067 (allowed: ecr)\u2069"}},
+	Actions: []string{"Scale service api in cluster prod to 0 tasks", "Stop task abc", "Deregister task definition api:7"},
+}
+
+// The confirmation pages people read, byte for byte (go test -update).
+func TestConfirmationPages(t *testing.T) {
+	for _, action := range []string{approval.ActionApprove, approval.ActionReject} {
+		t.Run(action, func(t *testing.T) {
+			e := newEnv(t)
+			e.m = &store.Memory{}
+			e.h.Store = e.m
+			if _, err := e.m.Put(context.Background(), approval.Record{Reference: e.ref, TaskToken: token, TaskArn: hostileSummary.TaskArn,
+				CreatedAt: now.Add(-time.Hour), ExpiresAt: exp, Summary: hostileSummary}); err != nil {
+				t.Fatal(err)
+			}
+			page := e.get(t, query(e.link(t, action)))
+			if page.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", page.StatusCode)
+			}
+			golden(t, "confirm-"+action+".html", page.Body)
+			for _, r := range page.Body {
+				if r != '\n' && (unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r)) {
+					t.Errorf("the page keeps %U", r)
+				}
+			}
+		})
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test -update rewrites it; review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/approval"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/safe"
 )
 
 // css is the pages' only style. The Content-Security-Policy allows exactly
@@ -38,18 +39,22 @@ var contentSecurityPolicy = func() string {
 		"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 }()
 
+// esc makes a value safe in the page: safe.Line drops control, invisible and
+// bidirectional characters (a name cannot reorder or hide what the page
+// says), then html.EscapeString escapes <, >, &, ' and ", which makes it
+// safe both as element text and inside a double-quoted attribute.
+func esc(s string) string { return html.EscapeString(safe.Line(s)) }
+
 // render writes the page. Every value that is not a literal of this file goes
-// through esc (html.EscapeString: <, >, &, ' and "), which makes it safe both
-// as element text and inside a double-quoted attribute. (html/template would
-// do the same, but its reflection makes the linker keep every method of
-// every type in the binary: 5 MB more, and a slower cold start.)
+// through esc. (html/template would escape too, but its reflection makes the
+// linker keep every method of every type in the binary: 5 MB more, and a
+// slower cold start.)
 func render(b *bytes.Buffer, p page) {
 	w := func(parts ...string) {
 		for _, s := range parts {
 			b.WriteString(s)
 		}
 	}
-	esc := html.EscapeString
 	w("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
 		"<meta name=\"robots\" content=\"noindex, nofollow\">\n<meta name=\"referrer\" content=\"no-referrer\">\n",
@@ -61,6 +66,9 @@ func render(b *bytes.Buffer, p page) {
 	w("</p>\n<h1>", esc(p.Title), "</h1>\n")
 	for _, para := range p.Paragraphs {
 		w("<p>", esc(para), "</p>\n")
+	}
+	if p.Again != "" {
+		w("<p><a href=\"", esc(p.Again), "\">Open the confirmation page again</a></p>\n")
 	}
 	if s := p.Summary; s != nil {
 		w("<h2>What was found in ", esc(s.Where), "</h2>\n<ol>\n")
@@ -104,7 +112,8 @@ func render(b *bytes.Buffer, p page) {
 				"<textarea id=\"reason\" name=\"reason\" rows=\"3\" maxlength=\"", strconv.Itoa(f.MaxReason), "\"></textarea>\n")
 		}
 		w("<button type=\"submit\" class=\"", esc(f.Class), "\">", esc(f.Button), "</button>\n",
-			"<p class=\"meta\">This link expires at ", f.Expires.UTC().Format("2006-01-02 15:04:05 UTC"), " and works once.</p>\n</form>\n")
+			"<p class=\"meta\">This link expires at ", f.Expires.UTC().Format("2006-01-02 15:04:05 UTC"), " and works once; this page's form works for ",
+			esc(humanDuration(f.Lifetime)), ". Your name is recorded as you type it: the link is what allows you to decide, so do not forward the message.</p>\n</form>\n")
 	}
 	if p.Reference != "" {
 		w("<p class=\"meta\">Reference ", esc(p.Reference), "</p>\n")
@@ -122,6 +131,9 @@ type page struct {
 	ShowPlan   bool
 	Form       *form
 	Reference  string
+	// Again is the confirmation page's address, offered as a link when a
+	// new form is the way on.
+	Again string
 }
 
 type form struct {
@@ -131,6 +143,7 @@ type form struct {
 	Button      string
 	Class       string
 	Expires     time.Time
+	Lifetime    time.Duration
 	MaxApprover int
 	MaxReason   int
 }

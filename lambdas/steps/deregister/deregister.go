@@ -4,6 +4,11 @@
 // keep running; the steps before this one scaled the service to zero and
 // stopped the task.)
 //
+// An exclusion protects what it names: a revision that an excluded cluster's
+// services or running tasks, or an excluded service, use (Handler.Excluded)
+// is not deregistered. The result says which (Reason SHARED_WITH_EXCLUDED,
+// SharedWith) instead.
+//
 // The step is idempotent: a revision already INACTIVE (or being deleted) is a
 // success with Changed false. A revision ECS does not know is an error
 // (contract.ErrNotFound): the task ran from it, so its absence means the
@@ -25,15 +30,24 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 )
 
-// ECS is the part of the ECS API the step calls.
+// ECS is the part of the ECS API the step calls. The four reads after the
+// first two are only called when something is excluded.
 type ECS interface {
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
 	DeregisterTaskDefinition(ctx context.Context, in *ecs.DeregisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DeregisterTaskDefinitionOutput, error)
+	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
+	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 }
 
 // Handler deregisters the task's task definition.
 type Handler struct {
 	ECS ECS
+	// Excluded are the clusters and services whose task definitions the
+	// step leaves registered (from EXCLUDED_CLUSTERS and EXCLUDED_SERVICES,
+	// see remediate.ParseExclusions). None: no extra call.
+	Excluded remediate.Exclusions
 }
 
 // Handle reads the revision's status and, when it is ACTIVE, deregisters it.
@@ -59,6 +73,21 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Actio
 	if status := out.TaskDefinition.Status; notActive(status) {
 		res.Detail = fmt.Sprintf("task definition already %s; nothing to do", status)
 		return remediate.Done(ctx, res)
+	}
+	if !h.Excluded.Empty() {
+		users, err := h.excludedUsers(ctx, res.Target, aws.ToString(out.TaskDefinition.Family))
+		if err != nil {
+			return contract.ActionResult{}, err
+		}
+		if len(users) > 0 {
+			res.Reason = contract.ReasonSharedWithExcluded
+			for _, u := range users {
+				res.SharedWith = append(res.SharedWith, u.arn)
+			}
+			res.Detail = sharedDetail(shortTD(res.Target), users)
+			slog.WarnContext(ctx, "task definition shared with excluded resources: not deregistered", "taskDefinition", res.Target, "sharedWith", res.SharedWith)
+			return remediate.Done(ctx, res)
+		}
 	}
 
 	slog.InfoContext(ctx, "deregistering task definition", "taskDefinition", res.Target)

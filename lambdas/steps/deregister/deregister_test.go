@@ -219,7 +219,7 @@ func TestHandleTwiceChangesOnce(t *testing.T) {
 			fake := ecstest.NewFake()
 			tc.setup(fake)
 			second := ecstest.Twice(t, fake, (&Handler{ECS: fake}).Handle, state(), tc.firstErr, tc.firstChange,
-				ecstest.Change{API: "DeregisterTaskDefinition", Target: ecstest.TaskDefinitionArn}, "DescribeTaskDefinition")
+				"DescribeTaskDefinition", ecstest.Change{API: "DeregisterTaskDefinition", Target: ecstest.TaskDefinitionArn})
 			if !strings.Contains(second.Detail, "already INACTIVE") {
 				t.Errorf("second run detail %q, want already INACTIVE", second.Detail)
 			}

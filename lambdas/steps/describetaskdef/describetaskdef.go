@@ -3,8 +3,11 @@
 // the step calls DescribeTaskDefinition with tags and hands on the
 // taskDefinition object exactly as ECS sent it (the raw response body, kept by
 // awsraw), so that the policy sees the ECS API's JSON, fields the SDK does not
-// model included. When the task belongs to a service, the service's tags are
-// merged in (the service's value wins on a shared key).
+// model included. The tags and the service come from the triage's lookup
+// ($.lookup) when it is there — the decision must be the one the judgement
+// key stands for — and are read here otherwise: the task definition's tags,
+// merged with its service's (the service's value wins on a shared key) into
+// input.tags, and kept apart for the findings' resources.
 package describetaskdef
 
 import (
@@ -60,24 +63,44 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Descr
 		return contract.Described{}, step.Errorf(contract.ErrFailed, "describe task definition %s: %v", task.TaskDefinitionArn, err)
 	}
 
-	tags := map[string]string{}
-	for _, t := range out.Tags {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	if serviceArn := task.ServiceArn(); serviceArn != "" {
-		svc, err := h.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(serviceArn)})
-		switch {
-		case err != nil && serviceGone(err):
-			slog.InfoContext(ctx, "service is gone; it adds no tags", "service", serviceArn, "error", err.Error())
-		case err != nil:
-			return contract.Described{}, step.AWSError("ListTagsForResource "+serviceArn, err)
-		default:
-			for _, t := range svc.Tags {
-				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	d := contract.Described{TaskDefinition: raw}
+	if l := st.Lookup; l != nil && l.Subject != "" {
+		d.TaskDefinitionTags, d.ServiceTags, d.Service = l.TaskDefinitionTags, l.ServiceTags, l.Service
+	} else {
+		d.TaskDefinitionTags = map[string]string{}
+		for _, t := range out.Tags {
+			d.TaskDefinitionTags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		if serviceArn := task.ServiceArn(); serviceArn != "" {
+			svc, err := h.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(serviceArn)})
+			switch {
+			case err != nil && serviceGone(err):
+				slog.InfoContext(ctx, "service is gone; it adds no tags", "service", serviceArn, "error", err.Error())
+			case err != nil:
+				return contract.Described{}, step.AWSError("ListTagsForResource "+serviceArn, err)
+			default:
+				d.ServiceTags = map[string]string{}
+				for _, t := range svc.Tags {
+					d.ServiceTags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+				}
 			}
 		}
 	}
-	return contract.Described{TaskDefinition: raw, Tags: tags}, nil
+	d.Tags = MergeTags(d.TaskDefinitionTags, d.ServiceTags)
+	return d, nil
+}
+
+// MergeTags is input.tags: the task definition's tags with the service's
+// over them.
+func MergeTags(taskDefinition, service map[string]string) map[string]string {
+	tags := make(map[string]string, len(taskDefinition)+len(service))
+	for k, v := range taskDefinition {
+		tags[k] = v
+	}
+	for k, v := range service {
+		tags[k] = v
+	}
+	return tags
 }
 
 // rawTaskDefinition is the taskDefinition member of a DescribeTaskDefinition

@@ -5,9 +5,13 @@
 //
 // The bundle is compiled once per content hash and the prepared query is
 // reused by every later invocation of a warm Lambda (see package policy). The
-// result replaces $.evaluation: the bundle without its files (path, hash and
-// versions stay, so that reports say which policy decided), the decision, the
-// mode, the outcome and whether a person must approve the remediation.
+// step returns the whole workflow document (its state's ResultPath is "$"):
+// $.evaluation becomes the bundle without its files (path, hash and versions
+// stay, so that reports say which policy decided), the decision, the mode,
+// the outcome and whether a person must approve the remediation; and the raw
+// task definition in $.described becomes its summary, so that neither the
+// modules nor the task definition's environment values ride through the rest
+// of the workflow (state size, execution history, logs).
 //
 // A policy that does not compile or answers in the wrong shape is a
 // contract.ErrPolicy: the workflow sends it to the failure report, never to
@@ -16,6 +20,7 @@ package evaluate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -24,6 +29,7 @@ import (
 	"time"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/policy"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 )
@@ -47,8 +53,27 @@ type Handler struct {
 	ApprovalTimeoutSeconds int
 }
 
-// Handle evaluates the task in st and returns the new $.evaluation.
-func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Evaluation, error) {
+// Handle evaluates the task in st and returns the document with the new
+// $.evaluation and the summarised $.described.
+func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.State, error) {
+	ev, err := h.Evaluate(ctx, st)
+	if err != nil {
+		return contract.State{}, err
+	}
+	summary, err := contract.SummarizeTaskDefinition(st.Described.TaskDefinition)
+	if err != nil {
+		return contract.State{}, step.Errorf(contract.ErrInvalidInput, "evaluate: $.described.taskDefinition: %v", err)
+	}
+	out := st
+	out.Evaluation = &ev
+	d := *st.Described
+	d.TaskDefinition = summary
+	out.Described = &d
+	return out, nil
+}
+
+// Evaluate evaluates the task in st and returns the new $.evaluation.
+func (h *Handler) Evaluate(ctx context.Context, st contract.State) (contract.Evaluation, error) {
 	mode, err := h.mode()
 	if err != nil {
 		return contract.Evaluation{}, err
@@ -75,6 +100,11 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Evalu
 	if out.Policy.Hash == "" {
 		out.Policy.Hash = bundle.Hash
 	}
+	if st.Task != nil && st.Task.Kind == contract.KindRegistration && out.Outcome == contract.OutcomeRemediate && res.TaskScopedKnown {
+		out.HoldsForEveryTask = !slices.Contains(res.TaskScopedRules, "*") && slices.ContainsFunc(d.Violations, func(v contract.Violation) bool {
+			return !slices.Contains(res.TaskScopedRules, v.Rule)
+		})
+	}
 	if h.Approval && out.Outcome == contract.OutcomeRemediate && needsApproval(d.Violations, res.ApprovalSeverities) {
 		out.ApprovalRequired = true
 		out.ApprovalTimeoutSeconds = h.ApprovalTimeoutSeconds
@@ -98,8 +128,10 @@ func (h *Handler) mode() (contract.Mode, error) {
 }
 
 // Input is the policy input for the task in st: the event's detail as
-// input.task, $.described as input.taskDefinition and input.tags, and the
-// event's account, region and time as input.context.
+// input.task, $.described as input.taskDefinition, input.tags and
+// input.service, and the event's account, region and time as input.context.
+// A registration (a task definition judged without a task) has an empty
+// input.task and no input.service: task-level rules do not apply.
 func Input(st contract.State) (policy.Input, error) {
 	if st.Evaluation == nil || len(st.Evaluation.Policy.Files) == 0 {
 		return policy.Input{}, step.Errorf(contract.ErrInvalidInput,
@@ -109,7 +141,8 @@ func Input(st contract.State) (policy.Input, error) {
 		return policy.Input{}, step.Errorf(contract.ErrInvalidInput,
 			"missing $.described.taskDefinition: the Describe task definition step puts it there")
 	}
-	if len(st.Detail) == 0 || string(st.Detail) == "null" {
+	registration := st.Task != nil && st.Task.Kind == contract.KindRegistration
+	if !registration && (len(st.Detail) == 0 || string(st.Detail) == "null") {
 		return policy.Input{}, step.Errorf(contract.ErrInvalidInput, "missing $.detail: the input is not an ECS Task State Change event")
 	}
 	account, region := st.Account, st.Region
@@ -135,12 +168,17 @@ func Input(st contract.State) (policy.Input, error) {
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	return policy.Input{
+	in := policy.Input{
 		Task:           st.Detail,
 		TaskDefinition: st.Described.TaskDefinition,
 		Tags:           tags,
+		Service:        st.Described.Service,
 		Context:        policy.Context{Account: account, Region: region, Time: st.Time},
-	}, nil
+	}
+	if registration {
+		in.Task, in.Service = json.RawMessage(`{}`), nil
+	}
+	return in, nil
 }
 
 // Outcome is the branch for a decision: COMPLIANT when there is nothing at
@@ -192,28 +230,20 @@ func taskArn(st contract.State) string {
 // day).
 const DefaultApprovalTimeoutSeconds = 86400
 
-// maxApprovalTimeoutSeconds is a Standard workflow's longest run (one year).
-const maxApprovalTimeoutSeconds = 365 * 24 * 60 * 60
+// maxApprovalTimeoutSeconds is the longest approval wait: 30 days, well
+// inside the workflow's own TimeoutSeconds (35 days), so that a wait always
+// times out into the report rather than the execution timing out first.
+const maxApprovalTimeoutSeconds = 30 * 24 * 60 * 60
 
 // FromEnv configures a Handler (without its Engine) from the Lambda's
 // environment: MODE (audit | enforce, default audit), APPROVAL (off | on,
 // default off) and APPROVAL_TIMEOUT_SECONDS (1 to 31536000, default 86400).
 func FromEnv(getenv func(string) string) (*Handler, error) {
-	h := &Handler{Mode: contract.ModeAudit, ApprovalTimeoutSeconds: DefaultApprovalTimeoutSeconds}
-	switch m := strings.TrimSpace(getenv("MODE")); m {
-	case "", "audit":
-	case "enforce":
-		h.Mode = contract.ModeEnforce
-	default:
-		return nil, fmt.Errorf("MODE is %q; allowed: audit (report only, the default) or enforce (remediate deny-level violations)", m)
+	settings, err := judgement.SettingsFromEnv(getenv)
+	if err != nil {
+		return nil, err
 	}
-	switch a := strings.TrimSpace(getenv("APPROVAL")); a {
-	case "", "off":
-	case "on":
-		h.Approval = true
-	default:
-		return nil, fmt.Errorf("APPROVAL is %q; allowed: off (the default) or on", a)
-	}
+	h := &Handler{Mode: settings.Mode, Approval: settings.Approval, ApprovalTimeoutSeconds: DefaultApprovalTimeoutSeconds}
 	if s := strings.TrimSpace(getenv("APPROVAL_TIMEOUT_SECONDS")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxApprovalTimeoutSeconds {

@@ -136,7 +136,7 @@ func TestOutcome(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &evaluate.Handler{Engine: policy.NewEngine(0), Mode: tt.mode}
-			got, err := h.Handle(context.Background(), sampleState(t, tt.bundle, tt.rule, tt.smpl))
+			got, err := h.Evaluate(context.Background(), sampleState(t, tt.bundle, tt.rule, tt.smpl))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +177,7 @@ func TestApprovalRequired(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &evaluate.Handler{Engine: policy.NewEngine(0), Mode: tt.mode, Approval: tt.approval, ApprovalTimeoutSeconds: 3600}
-			got, err := h.Handle(context.Background(), sampleState(t, tt.bundle, "approved_registries", tt.smpl))
+			got, err := h.Evaluate(context.Background(), sampleState(t, tt.bundle, "approved_registries", tt.smpl))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +198,7 @@ func TestApprovalRequired(t *testing.T) {
 func TestResultKeepsTheBundleIdentityButNotItsFiles(t *testing.T) {
 	b := library(t)
 	h := &evaluate.Handler{Engine: policy.NewEngine(0), Mode: contract.ModeEnforce}
-	got, err := h.Handle(context.Background(), fiveContainers(t, b))
+	got, err := h.Evaluate(context.Background(), fiveContainers(t, b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestResultKeepsTheBundleIdentityButNotItsFiles(t *testing.T) {
 	}
 	unhashed := fiveContainers(t, b)
 	unhashed.Evaluation.Policy.Hash = ""
-	got, err = h.Handle(context.Background(), unhashed)
+	got, err = h.Evaluate(context.Background(), unhashed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,10 +234,14 @@ func TestFiveContainersGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev contract.Evaluation
-	if err := json.Unmarshal(out, &ev); err != nil {
+	var doc contract.State
+	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatal(err)
 	}
+	if doc.Evaluation == nil || doc.Described == nil || doc.Task == nil || doc.Detail == nil {
+		t.Fatalf("the step returns the whole document; got %s", out)
+	}
+	ev := *doc.Evaluation
 	ev.Policy.Hash = "(hash of the shipped bundle)" // changes with every policy edit
 	got, err := json.MarshalIndent(ev, "", "  ")
 	if err != nil {
@@ -259,6 +263,16 @@ func TestFiveContainersGolden(t *testing.T) {
 	}
 	if strings.Contains(string(out), `"files"`) {
 		t.Error("the output JSON carries the bundle's files")
+	}
+	// The raw task definition is summarised: no environment, secrets or
+	// commands ride on.
+	for _, leak := range []string{`"environment"`, `"secrets"`, `"command"`, `"mountPoints"`} {
+		if strings.Contains(string(doc.Described.TaskDefinition), leak) {
+			t.Errorf("$.described.taskDefinition keeps %s after evaluation", leak)
+		}
+	}
+	if !strings.Contains(string(doc.Described.TaskDefinition), `"containerDefinitions"`) {
+		t.Error("the summary lost the containers")
 	}
 }
 
@@ -288,7 +302,7 @@ func TestBadInputAndPolicyErrors(t *testing.T) {
 			st := fiveContainers(t, lib)
 			tt.edit(&st)
 			h := &evaluate.Handler{Engine: policy.NewEngine(0), Mode: contract.ModeEnforce}
-			_, err := h.Handle(context.Background(), st)
+			_, err := h.Evaluate(context.Background(), st)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -323,7 +337,7 @@ func (f failingEngine) Evaluate(context.Context, contract.Bundle, any) (policy.R
 func TestEngineErrorsPassThroughNamed(t *testing.T) {
 	want := step.Errorf(contract.ErrTransient, "evaluate: context deadline exceeded")
 	h := &evaluate.Handler{Engine: failingEngine{want}}
-	_, err := h.Handle(context.Background(), fiveContainers(t, library(t)))
+	_, err := h.Evaluate(context.Background(), fiveContainers(t, library(t)))
 	if !errors.Is(err, want) || step.Name(err) != contract.ErrTransient {
 		t.Fatalf("error %v (%s), want the engine's", err, step.Name(err))
 	}
@@ -335,7 +349,7 @@ func TestMisconfiguredHandler(t *testing.T) {
 		"unknown mode": {Engine: policy.NewEngine(0), Mode: "strict"},
 		"no engine":    {Mode: contract.ModeAudit},
 	} {
-		if _, err := h.Handle(context.Background(), st); step.Name(err) != contract.ErrFailed {
+		if _, err := h.Evaluate(context.Background(), st); step.Name(err) != contract.ErrFailed {
 			t.Errorf("%s: error %v (%s), want %s", name, err, step.Name(err), contract.ErrFailed)
 		}
 	}
@@ -355,8 +369,8 @@ func TestFromEnv(t *testing.T) {
 		{"unknown mode", map[string]string{"MODE": "Enforce"}, evaluate.Handler{}, `MODE is "Enforce"; allowed: audit`},
 		{"unknown approval", map[string]string{"APPROVAL": "true"}, evaluate.Handler{}, `APPROVAL is "true"; allowed: off`},
 		{"timeout not a number", map[string]string{"APPROVAL_TIMEOUT_SECONDS": "1d"}, evaluate.Handler{}, `APPROVAL_TIMEOUT_SECONDS is "1d"`},
-		{"timeout zero", map[string]string{"APPROVAL_TIMEOUT_SECONDS": "0"}, evaluate.Handler{}, "from 1 to 31536000"},
-		{"timeout beyond a year", map[string]string{"APPROVAL_TIMEOUT_SECONDS": "31536001"}, evaluate.Handler{}, "from 1 to 31536000"},
+		{"timeout zero", map[string]string{"APPROVAL_TIMEOUT_SECONDS": "0"}, evaluate.Handler{}, "from 1 to 2592000"},
+		{"timeout beyond 30 days (the workflow's own limit is 35)", map[string]string{"APPROVAL_TIMEOUT_SECONDS": "2592001"}, evaluate.Handler{}, "from 1 to 2592000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -383,13 +397,13 @@ func TestFromEnv(t *testing.T) {
 func BenchmarkEvaluate(b *testing.B) {
 	st := fiveContainers(b, library(b))
 	h := &evaluate.Handler{Engine: policy.NewEngine(0), Mode: contract.ModeEnforce}
-	if _, err := h.Handle(context.Background(), st); err != nil {
+	if _, err := h.Evaluate(context.Background(), st); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := h.Handle(context.Background(), st); err != nil {
+		if _, err := h.Evaluate(context.Background(), st); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -402,7 +416,7 @@ func BenchmarkEvaluateCompileEachTime(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		h := &evaluate.Handler{Engine: policy.NewEngine(1), Mode: contract.ModeEnforce}
-		if _, err := h.Handle(context.Background(), st); err != nil {
+		if _, err := h.Evaluate(context.Background(), st); err != nil {
 			b.Fatal(err)
 		}
 	}

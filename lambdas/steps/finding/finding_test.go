@@ -58,7 +58,7 @@ func (f *fakeHub) BatchImportFindings(_ context.Context, in *securityhub.BatchIm
 	return &securityhub.BatchImportFindingsOutput{SuccessCount: aws.Int32(int32(len(in.Findings))), FailedCount: aws.Int32(0)}, nil
 }
 
-func TestHandleImportsOneFindingPerRule(t *testing.T) {
+func TestHandleImportsOneFindingPerRevisionAndRule(t *testing.T) {
 	tests := []struct {
 		scenario string
 		ids      []string
@@ -77,7 +77,7 @@ func TestHandleImportsOneFindingPerRule(t *testing.T) {
 			}
 			var want []string
 			for _, rule := range tc.ids {
-				want = append(want, report.FindingID(st.Task.TaskArn, rule))
+				want = append(want, report.FindingID(st.Task.TaskDefinitionArn, rule))
 			}
 			if !slices.Equal(got.IDs, want) {
 				t.Errorf("ids = %q, want %q", got.IDs, want)
@@ -307,5 +307,25 @@ func TestImportErrorsOnTheWire(t *testing.T) {
 				t.Errorf("%d requests, want 1 (the state machine retries, not the step)", len(*reqs))
 			}
 		})
+	}
+}
+
+// A revision no longer flagged under a new policy: only the resolutions are
+// imported (PASSED, ARCHIVED), updated in place under the revision's Ids.
+func TestHandleImportsResolutionsOnly(t *testing.T) {
+	st := state(t, "resolved-compliant")
+	hub := &fakeHub{}
+	got, err := (&Handler{SecurityHub: hub, Now: clock}).Handle(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{report.FindingID(st.Task.TaskDefinitionArn, "image-tag-pinned"), report.FindingID(st.Task.TaskDefinitionArn, "read-only-root-filesystem")}
+	if !slices.Equal(got.IDs, want) {
+		t.Fatalf("ids = %q, want %q", got.IDs, want)
+	}
+	for _, f := range hub.batches[0] {
+		if f.Compliance == nil || f.Compliance.Status != "PASSED" || f.RecordState != "ARCHIVED" {
+			t.Errorf("%s: compliance %+v, record state %s; want PASSED, ARCHIVED", aws.ToString(f.Id), f.Compliance, f.RecordState)
+		}
 	}
 }

@@ -1,7 +1,7 @@
 // Package reportfailure is the "Report failure" step: when a step fails after
-// its retries, it publishes the failure report (report.FailureMessage) and
-// releases the task's idempotency claim so that a redelivered or later event
-// of the task gets a new try.
+// its retries, in the triage or in the workflow, it publishes the failure
+// report (report.FailureMessage) and releases the task's idempotency claim so
+// that a redelivered or later event of the task gets a new try.
 package reportfailure
 
 import (
@@ -15,22 +15,37 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/notify"
 )
 
-// Releaser releases a task's idempotency claim (idempotency.Table and
+// Releaser releases an idempotency claim (idempotency.Table and
 // idempotency.Memory fit).
 type Releaser interface {
-	Release(ctx context.Context, taskArn string) error
+	Release(ctx context.Context, key string, attempt int) error
 }
 
-// Handler publishes failure reports to TopicArn and releases claims in Claims.
+// Abandoner frees a judgement key marked as being judged
+// (judgement.Store's Abandon).
+type Abandoner interface {
+	Abandon(ctx context.Context, key, owner string) error
+}
+
+// Handler publishes failure reports to TopicArn, releases claims in Claims
+// and frees judgement keys in Judgements.
 type Handler struct {
 	SNS      notify.SNSAPI
 	TopicArn string
 	Claims   Releaser
+	// Judgements frees the key this execution was judging ($.lookup.next
+	// JUDGE), so that the next task with that key judges it rather than
+	// waiting for a judgement that will not come. Nil: nothing to free.
+	Judgements Abandoner
 }
 
 // Handle publishes the failure report of st and releases the claim of
-// $.task.taskArn (none when "Record task" itself failed, and never the claim
-// of another execution: a duplicate's). It does both even if one fails; the
+// $.task (its ClaimKey: the task ARN, or the task definition ARN of a
+// registration) for $.task.attempt, so that a later event of the task gets
+// a new try with the next attempt. It releases nothing when there is no
+// $.task ("Record task" itself failed) and never the claim of another
+// execution (a duplicate's); a release of an attempt that is no longer the
+// claim's is a no-op in the store. It does both even if one fails; the
 // error then names both failures, and is Compliance.Transient if either is,
 // so that the state machine retries the step.
 func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Report, error) {
@@ -46,9 +61,18 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Repor
 		out.Notification = &n
 	}
 
-	if t := st.Task; t != nil && t.TaskArn != "" && !t.Duplicate {
-		if err := h.release(ctx, t.TaskArn); err != nil {
-			errs = append(errs, fmt.Errorf("release the claim of %s: %w", t.TaskArn, err))
+	if t := st.Task; t != nil && t.ClaimKey() != "" && !t.Duplicate {
+		if err := h.release(ctx, t.ClaimKey(), t.Attempt); err != nil {
+			errs = append(errs, fmt.Errorf("release the claim of %s (attempt %d): %w", t.ClaimKey(), t.Attempt, err))
+		}
+	}
+	if l, t := st.Lookup, st.Task; l != nil && t != nil && l.Next == contract.NextJudge && l.Key != "" && t.ExecutionName != "" && h.Judgements != nil {
+		if err := h.Judgements.Abandon(ctx, l.Key, t.ExecutionName); err != nil {
+			var named *step.Error
+			if !errors.As(err, &named) {
+				err = step.AWSError("Abandon", err)
+			}
+			errs = append(errs, fmt.Errorf("free the judgement key %s: %w", l.Key, err))
 		}
 	}
 	if len(errs) == 0 {
@@ -57,11 +81,11 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Repor
 	return out, combine(errs)
 }
 
-func (h *Handler) release(ctx context.Context, taskArn string) error {
+func (h *Handler) release(ctx context.Context, key string, attempt int) error {
 	if h.Claims == nil {
 		return step.Errorf(contract.ErrFailed, "no idempotency table configured (TABLE_NAME)")
 	}
-	err := h.Claims.Release(ctx, taskArn)
+	err := h.Claims.Release(ctx, key, attempt)
 	var named *step.Error
 	if err != nil && !errors.As(err, &named) {
 		return step.AWSError("Release", err)

@@ -2,8 +2,10 @@
 // (lambda:invoke.waitForTaskToken): it stores the task token server-side under
 // a short reference (the approvals table: token, task ARN, expiry, status
 // PENDING) and publishes the approval request — what was found, what
-// approving does, and the signed approve and reject links — to the SNS topic,
-// with the message attribute outcome=APPROVAL_REQUESTED.
+// approving does, and the signed approve and reject links — to the
+// approvers' SNS topic (never to the report topic: whoever holds a link can
+// decide, so the request goes only to those entitled to), with the message
+// attribute outcome=APPROVAL_REQUESTED.
 //
 // The workflow then waits until the approval-callback endpoint answers the
 // token, or until the wait's timeout ($.evaluation.approvalTimeoutSeconds),
@@ -39,10 +41,12 @@ type Keys interface {
 
 // Handler publishes approval requests.
 type Handler struct {
-	Store    Store
-	Keys     Keys
-	SNS      notify.SNSAPI
-	TopicArn string
+	Store Store
+	Keys  Keys
+	SNS   notify.SNSAPI
+	// ApprovalTopicArn is the approvers' topic: its subscribers receive the
+	// links, and with them the power to decide.
+	ApprovalTopicArn string
 	// CallbackURL is the approval-callback endpoint (the function URL).
 	CallbackURL string
 	// Now is the clock (nil: time.Now).
@@ -76,6 +80,9 @@ func (h *Handler) Handle(ctx context.Context, req contract.ApprovalRequest) (Res
 	}
 	if h.Store == nil || h.Keys == nil || h.SNS == nil {
 		return Result{}, step.Errorf(contract.ErrFailed, "request-approval: store, key source or SNS client not configured")
+	}
+	if h.ApprovalTopicArn == "" {
+		return Result{}, step.Errorf(contract.ErrFailed, "request-approval: no approvers' topic (APPROVAL_TOPIC_ARN)")
 	}
 	key, err := h.Keys.Key(ctx)
 	if err != nil {
@@ -119,7 +126,7 @@ func (h *Handler) Handle(ctx context.Context, req contract.ApprovalRequest) (Res
 		Timeout:    rec.ExpiresAt.Sub(rec.CreatedAt),
 		EventID:    st.ID,
 	})
-	n, err := notify.Publish(ctx, h.SNS, h.TopicArn, msg)
+	n, err := notify.Publish(ctx, h.SNS, h.ApprovalTopicArn, msg)
 	if err != nil {
 		return Result{}, err
 	}

@@ -25,7 +25,7 @@ import (
 )
 
 const (
-	topic    = "arn:aws:sns:us-east-1:111122223333:ecs-compliance"
+	topic    = "arn:aws:sns:us-east-1:111122223333:ecs-compliance-approvals"
 	callback = "https://abc123.lambda-url.us-east-1.on.aws/"
 	token    = "AQCEAAAAKgAAAAMAAAAAAAAAAQ==token-1"
 )
@@ -79,7 +79,7 @@ func testKey(t *testing.T) approval.Key {
 
 func handler(t *testing.T) (*requestapproval.Handler, *store.Memory, *fakeSNS) {
 	m, s := &store.Memory{}, &fakeSNS{}
-	return &requestapproval.Handler{Store: m, Keys: staticKey{key: testKey(t)}, SNS: s, TopicArn: topic, CallbackURL: callback,
+	return &requestapproval.Handler{Store: m, Keys: staticKey{key: testKey(t)}, SNS: s, ApprovalTopicArn: topic, CallbackURL: callback,
 		Now: func() time.Time { return now }}, m, s
 }
 
@@ -204,7 +204,9 @@ func TestFailures(t *testing.T) {
 		{"a throttled publish is retried, and the record waits for the retry", func(_ *requestapproval.Handler, s *fakeSNS) { s.err = throttled },
 			contract.ErrTransient, 1},
 		{"a callback URL that is not one", func(h *requestapproval.Handler, _ *fakeSNS) { h.CallbackURL = "abc.lambda-url" }, contract.ErrFailed, 1},
-		{"a topic ARN that is not one", func(h *requestapproval.Handler, _ *fakeSNS) { h.TopicArn = "reports" }, contract.ErrFailed, 1},
+		{"a topic ARN that is not one", func(h *requestapproval.Handler, _ *fakeSNS) { h.ApprovalTopicArn = "reports" }, contract.ErrFailed, 1},
+		{"no approvers' topic: nothing is stored, nothing published", func(h *requestapproval.Handler, _ *fakeSNS) { h.ApprovalTopicArn = "" },
+			contract.ErrFailed, 0},
 		{"no store", func(h *requestapproval.Handler, _ *fakeSNS) { h.Store = nil }, contract.ErrFailed, 0},
 	}
 	for _, tt := range tests {
@@ -226,12 +228,12 @@ func TestFailures(t *testing.T) {
 func TestThroughTheSDKClients(t *testing.T) {
 	fake := approvaltest.New(t)
 	h := &requestapproval.Handler{
-		Store:       &store.Table{API: fake.DynamoDB(), Name: approvaltest.Table},
-		Keys:        &secret.Source{API: fake.SecretsManager(), SecretID: approvaltest.SecretID},
-		SNS:         fake.SNS(),
-		TopicArn:    topic,
-		CallbackURL: callback,
-		Now:         func() time.Time { return now },
+		Store:            &store.Table{API: fake.DynamoDB(), Name: approvaltest.Table},
+		Keys:             &secret.Source{API: fake.SecretsManager(), SecretID: approvaltest.SecretID},
+		SNS:              fake.SNS(),
+		ApprovalTopicArn: topic,
+		CallbackURL:      callback,
+		Now:              func() time.Time { return now },
 	}
 	got, err := h.Handle(context.Background(), request(t))
 	if err != nil {
@@ -241,7 +243,7 @@ func TestThroughTheSDKClients(t *testing.T) {
 		t.Fatalf("calls = %s", ops)
 	}
 	item := fake.Item(got.Reference)
-	if item["taskToken"]["S"] != token || item["status"]["S"] != approval.StatusPending || item["deleteAt"]["N"] == "" {
+	if item["taskToken"]["S"] != token || item["status"]["S"] != approval.StatusPending || item["deleteAt"]["N"] == nil {
 		t.Errorf("item = %v", item)
 	}
 	publish := fake.Calls()[2].Input

@@ -37,7 +37,7 @@ const stopped = "STOPPED"
 // Handle looks the task up and, unless it is already stopped or stopping,
 // stops it.
 func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.ActionResult, error) {
-	sub, err := remediate.Load(st)
+	sub, err := remediate.LoadTask(st)
 	if err != nil {
 		return contract.ActionResult{}, err
 	}

@@ -293,7 +293,7 @@ func TestHandleTwiceChangesOnce(t *testing.T) {
 			fake := ecstest.NewFake()
 			tc.setup(fake)
 			second := ecstest.Twice(t, fake, (&Handler{ECS: fake}).Handle, state(), tc.firstErr, tc.firstChange,
-				ecstest.Change{API: "StopTask", Target: ecstest.TaskArn}, "DescribeTasks")
+				"DescribeTasks", ecstest.Change{API: "StopTask", Target: ecstest.TaskArn})
 			if !strings.Contains(second.Detail, "already stopping") {
 				t.Errorf("second run detail %q, want already stopping", second.Detail)
 			}

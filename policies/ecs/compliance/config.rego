@@ -23,37 +23,22 @@ config_errors contains msg if {
 }
 
 config_errors contains msg if {
-	some registry in lib.config.registries
-	not valid_registry(registry)
-	msg := sprintf("ecs.config.registries has %q; allowed: %s", [
-		registry,
-		concat("", [
-			"a registry host as in an image reference, optionally with a port and a repository path, e.g. ",
-			"\"123456789012.dkr.ecr.us-east-1.amazonaws.com\", \"registry.internal:5000\" or \"ghcr.io/acme\"",
-		]),
-	])
-}
-
-config_errors contains msg if {
 	some severity in lib.config.approval.severities
 	not severity in lib.severities
 	msg := sprintf("ecs.config.approval.severities has %q; allowed: %s", [severity, lib.list(lib.severities)])
 }
 
 config_errors contains msg if {
-	some pattern in lib.config.secret_env_names
-	not regex.is_valid(pattern)
-	msg := sprintf("ecs.config.secret_env_names has %q, which is not a valid regular expression", [pattern])
-}
-
-config_errors contains msg if {
-	some key in ["required_tags", "allowed_capabilities", "registries", "exemptions", "secret_env_names"]
+	some key in [
+		"required_tags", "allowed_capabilities", "registries", "exemptions",
+		"secret_env_names", "secret_env_allow",
+	]
 	not is_array(lib.config[key])
 	msg := sprintf("ecs.config.%s must be a list", [key])
 }
 
 config_errors contains msg if {
-	some key in ["enforcement", "approval"]
+	some key in ["enforcement", "approval", "fargate_platform_versions"]
 	not is_object(lib.config[key])
 	msg := sprintf("ecs.config.%s must be an object", [key])
 }
@@ -103,8 +88,3 @@ rule_ids contains name if {
 	some name, rule in data.ecs.rules
 	"findings" in object.keys(rule)
 }
-
-valid_registry(registry) if regex.match(
-	`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$`,
-	lower(registry),
-)

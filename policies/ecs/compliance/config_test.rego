@@ -17,28 +17,12 @@ test_enforcement_levels_and_rule_names_are_checked if {
 	}
 }
 
-test_registries_must_be_hosts if {
-	registries := [
-		"docker.io", "https://ghcr.io", "ghcr.io/acme",
-		"registry.internal:5000/team", "ghcr.io/acme/", "ghcr .io",
-	]
-	errors := compliance.config_errors with data.ecs.config.registries as registries
-	count(errors) == 3
-	some msg in errors
-	startswith(msg, "ecs.config.registries has \"https://ghcr.io\"; allowed: a registry host")
-}
-
 test_approval_severities_must_be_asff_labels if {
 	errors := compliance.config_errors with data.ecs.config.approval as {"severities": ["HIGH", "SEVERE"]}
 	errors == {concat("", [
 		"ecs.config.approval.severities has \"SEVERE\"; allowed: ",
 		"\"CRITICAL\", \"HIGH\", \"INFORMATIONAL\", \"LOW\", \"MEDIUM\"",
 	])}
-}
-
-test_secret_name_patterns_must_compile if {
-	errors := compliance.config_errors with data.ecs.config.secret_env_names as ["^OK$", "(unclosed"]
-	errors == {"ecs.config.secret_env_names has \"(unclosed\", which is not a valid regular expression"}
 }
 
 test_lists_must_be_lists if {

@@ -40,3 +40,32 @@ active(candidate, now) if {
 }
 
 day_ns := ((24 * 60) * 60) * 1000000000
+
+# METADATA
+# title: Rules a task-scoped exemption could lift
+# description: >-
+#   The rules that an active exemption whose scope names a cluster or a
+#   service (what only a task has) covers, for this task definition's account
+#   and family ("*": every rule). A decision made without a task, at
+#   registration, holds for every task of the revision only through the
+#   other rules' violations: the workflow then remediates the revision's
+#   later tasks without evaluating them again.
+task_scoped_rules contains rule if {
+	some candidate in lib.config.exemptions
+	active(candidate, input.context.time)
+	task_scoped(candidate)
+	some rule in candidate.rules
+}
+
+task_scoped(candidate) if {
+	some key, want in object.get(candidate, "scope", {})
+	key in {"cluster", "service"}
+	want != "*"
+	every other, value in object.get(candidate, "scope", {}) {
+		task_key_or_matches(other, value)
+	}
+}
+
+task_key_or_matches(key, _) if key in {"cluster", "service"}
+
+task_key_or_matches(key, want) if in_scope(key, want)

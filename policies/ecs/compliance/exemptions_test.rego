@@ -109,3 +109,39 @@ test_warnings_can_be_exempted_too if {
 	decision.warnings == []
 	[[item.rule, item.enforcement] | some item in decision.exempted] == [["privileged_container", "warn"]]
 }
+
+registration := object.remove(docker_hub_in_prod, ["task", "service"])
+
+test_task_scoped_rules_are_the_rules_a_cluster_or_service_exemption_covers if {
+	rules := compliance.task_scoped_rules with input as registration
+		with data.ecs.config.exemptions as [
+			exemption({"scope": {"cluster": "prod"}}),
+			exemption({"rules": ["image_tag"], "scope": {"service": "web", "family": "web"}}),
+		]
+	rules == {"approved_registries", "image_tag"}
+}
+
+test_task_scoped_rules_leave_out_exemptions_that_apply_without_a_task if {
+	rules := compliance.task_scoped_rules with input as registration
+		with data.ecs.config.exemptions as [
+			exemption({"scope": {"family": "web"}}),
+			exemption({"scope": {"cluster": "*"}}),
+			exemption({"scope": {}}),
+		]
+	rules == set()
+}
+
+test_task_scoped_rules_leave_out_other_families_and_expired_exemptions if {
+	rules := compliance.task_scoped_rules with input as registration
+		with data.ecs.config.exemptions as [
+			exemption({"scope": {"cluster": "prod", "family": "other"}}),
+			exemption({"scope": {"cluster": "prod"}, "expires": "2020-01-01"}),
+		]
+	rules == set()
+}
+
+test_task_scoped_rules_keep_the_wildcard if {
+	rules := compliance.task_scoped_rules with input as registration
+		with data.ecs.config.exemptions as [exemption({"rules": ["*"], "scope": {"service": "web"}})]
+	rules == {"*"}
+}

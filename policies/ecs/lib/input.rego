@@ -1,8 +1,9 @@
 package ecs.lib
 
 # Accessors of the policy input (input.task, input.taskDefinition,
-# input.tags, input.context), with defaults so that rules stay defined on
-# partial input.
+# input.service, input.tags, input.context), with defaults so that rules stay
+# defined on partial input. Rules read of input.task only what the judgement
+# key covers (see policies/README.md, "Writing a rule").
 
 default task_definition := {}
 
@@ -12,7 +13,12 @@ task_definition := input.taskDefinition
 # definition.
 default task_definition_name := "(unnamed task definition)"
 
-task_definition_name := sprintf("%s:%v", [task_definition.family, task_definition.revision])
+task_definition_name := sprintf("%s:%v", [task_definition.family, task_definition.revision]) if {
+	task_definition.revision
+} else := task_definition.family if {
+	# a task definition that is not registered yet (a template, CI)
+	task_definition.family
+}
 
 default containers := []
 
@@ -41,45 +47,6 @@ images contains {"container": container.name, "image": container.image} if {
 
 images contains {"container": container.name, "image": container.image} if {
 	some container in input.task.containers
-}
-
-# environment is every plain environment variable the containers get, from
-# the task definition and from the task's overrides (run-task --overrides).
-environment contains {
-	"container": container.name,
-	"name": env.name,
-	"value": env.value,
-	"source": "task definition",
-} if {
-	some container in containers
-	some env in container.environment
-}
-
-environment contains {
-	"container": override.name,
-	"name": env.name,
-	"value": env.value,
-	"source": "task overrides",
-} if {
-	some override in input.task.overrides.containerOverrides
-	some env in override.environment
-}
-
-# account_ecr is the Amazon ECR registry of the account in its region.
-account_ecr := sprintf("%s.dkr.ecr.%s.%s", [input.context.account, input.context.region, aws_domain])
-
-default aws_domain := "amazonaws.com"
-
-aws_domain := "amazonaws.com.cn" if startswith(input.context.region, "cn-")
-
-# approved_registries are the registry hosts images may come from:
-# ecs.config.registries, or the account's own ECR when that list is empty.
-default approved_registries := set()
-
-approved_registries := {lower(registry) | some registry in config.registries} if {
-	count(config.registries) > 0
-} else := {account_ecr} if {
-	account_ecr
 }
 
 # scope is what exemptions are matched against.

@@ -16,6 +16,8 @@ defaults := {
 	"required_tags": [],
 	"allowed_capabilities": ["NET_BIND_SERVICE"],
 	"secret_env_names": [],
+	"secret_env_allow": [],
+	"fargate_platform_versions": {"linux": "1.4.0", "windows": "1.0.0"},
 	"approval": {"severities": []},
 }
 
@@ -56,12 +58,13 @@ show(value) := sprintf("%v", [value]) if {
 # without custom.id or custom.severity still reports, with a marker in their
 # place that the evaluate step rejects with a clear error, rather than its
 # findings silently disappearing.
-finding(chain, container, message) := {
+finding(chain, container, message) := object.union(rule_fields(chain), {"container": container, "message": message})
+
+# rule_fields are the report fields that come from the rule's METADATA.
+rule_fields(chain) := {
 	"rule": object.get(meta, ["custom", "id"], "(no METADATA custom.id)"),
 	"title": object.get(meta, "title", ""),
 	"severity": object.get(meta, ["custom", "severity"], "(no METADATA custom.severity)"),
-	"container": container,
-	"message": message,
 	"controls": object.get(meta, ["custom", "controls"], []),
 	"remediation": object.get(meta, ["custom", "remediation"], ""),
 	"default_enforcement": object.get(meta, ["custom", "enforcement"], "warn"),

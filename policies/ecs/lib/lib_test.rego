@@ -57,3 +57,85 @@ test_finding_without_metadata_is_marked_not_dropped if {
 	finding.title == "X"
 	lib.finding([], "", "m").rule == "(no METADATA custom.id)"
 }
+
+test_the_account_ecr_follows_the_partition if {
+	every region, host in {
+		"us-east-1": "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+		"us-gov-west-1": "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com",
+		"cn-northwest-1": "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn",
+		"eusc-de-east-1": "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu",
+		"us-iso-east-1": "123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov",
+		"us-isob-east-1": "123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov",
+		"eu-isoe-west-1": "123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk",
+		"us-isof-south-1": "123456789012.dkr.ecr.us-isof-south-1.csp.hci.ic.gov",
+	} {
+		lib.account_ecr == host with input.context as {"account": "123456789012", "region": region}
+	}
+}
+
+test_registry_entries_carry_the_identity if {
+	lib.registry_entries == {{
+		"valid": true, "error": "", "host": "123456789012.dkr-ecr.us-east-1.on.aws", "path": "team",
+		"registry_id": "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+	}} with data.ecs.config.registries as ["123456789012.dkr-ecr.us-east-1.on.aws/team"]
+}
+
+test_service_is_read_only_when_it_is_an_object if {
+	lib.ecs_service == {"serviceName": "web"} with input as {"service": {"serviceName": "web"}}
+	not lib.ecs_service with input as {"service": null}
+	not lib.ecs_service with input as {}
+}
+
+test_launch_type_is_empty_when_unknown if {
+	lib.launch_type == "" with input as {}
+	lib.launch_type == "EXTERNAL" with input as {"taskDefinition": {"requiresCompatibilities": ["EXTERNAL"]}}
+	lib.launch_type == "EC2" with input as {"service": {"launchType": "EC2"}}
+}
+
+# awslogs options hold no credentials: they are not settings
+test_settings_hold_environment_overrides_and_log_options if {
+	inp := json.patch(testing.hardened, [
+		{"op": "add", "path": "/task/overrides/containerOverrides/0/environment", "value": [{"name": "A", "value": "1"}]},
+		{"op": "add", "path": "/taskDefinition/containerDefinitions/0/environment/-", "value": {"name": "NO_VALUE"}},
+	])
+	settings := lib.settings with input as inp
+	{lib.described(setting) | some setting in settings} == {
+		"environment variable \"PORT\" of container \"web\" (task definition)",
+		"environment variable \"NO_VALUE\" of container \"web\" (task definition)",
+		"environment variable \"A\" of container \"web\" (task overrides)",
+	}
+	some setting in settings
+	setting.name == "NO_VALUE"
+	setting.value == ""
+}
+
+test_name_words_split_every_case_style if {
+	lib.name_words("DB_PASSWORD") == ["db", "password"]
+	lib.name_words("dbPassword") == ["db", "password"]
+	lib.name_words("APIKey") == ["api", "key"]
+	lib.name_words("x-api-key.v2") == ["x", "api", "key", "v"]
+	lib.name_words("") == []
+}
+
+test_values_that_cannot_be_the_secret if {
+	every value in [
+		"", "  ", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db", "arn:aws-cn:ssm:cn-north-1:1:parameter/x",
+		"{{resolve:ssm-secure:/db/password}}", "ssm:/prod/db", "/run/secrets/db", "./secret.txt", "~/.pgpass",
+		"https://vault.internal/v1/secret/db", "${DB_PASSWORD}", "$DB_PASSWORD", "{{ .Password }}", "<password>",
+		"%PASSWORD%", "****", "xxxx", "true", "No", "changeme", "REDACTED", 42, null,
+	] {
+		lib.not_a_secret(value)
+	}
+	every value in ["hunter2", "postgres://u:p@db/x", "s3cr3t!", "0000", "/K7MDENG/bPxRfiCYEXAMPLEKEY"] {
+		not lib.not_a_secret(value)
+	}
+}
+
+test_log_options_of_drivers_that_take_credentials_are_settings if {
+	splunk := {"logDriver": "splunk", "options": {"splunk-token": "t"}}
+	settings := lib.settings with input as testing.with_container({"logConfiguration": splunk})
+	{lib.described(setting) | some setting in settings} == {
+		"environment variable \"PORT\" of container \"web\" (task definition)",
+		"log option \"splunk-token\" of container \"web\" (task definition)",
+	}
+}

@@ -4,10 +4,13 @@
 #   Every image the task runs, in the task definition and in the running task,
 #   must come from a registry in ecs.config.registries. The registry is the
 #   host (and port) of the image reference as Docker reads it ("nginx" is
-#   docker.io/library/nginx) and is compared exactly, never as a string prefix.
-#   An entry may add a repository path ("ghcr.io/acme"): then the image's
-#   repository must be that path or below it, segment by segment. An empty
-#   list means the account's own Amazon ECR registry in its region.
+#   docker.io/library/nginx), judged by the registry it names, never as a
+#   string prefix: every documented endpoint of one Amazon ECR registry
+#   (FIPS, dual-stack, China) is that registry; other hosts compare exactly,
+#   case-insensitively, with their port. An entry may add a repository path
+#   ("ghcr.io/acme"): then the image's repository must be that path or below
+#   it, segment by segment. An empty list means the account's own Amazon ECR
+#   registry in its region.
 # custom:
 #   id: approved_registries
 #   severity: HIGH
@@ -33,22 +36,18 @@ findings contains lib.finding(rego.metadata.chain(), ref.container, message(ref,
 	not approved(parsed)
 }
 
+# approved: the image's registry is an approved one (same identity: every
+# endpoint of one ECR registry, any case, the same port), and its
+# repository is at or below the entry's path, segment by segment.
 approved(parsed) if {
 	parsed.valid
-	some entry in lib.approved_registries
-	covers(entry, lower(parsed.registry), parsed.repository)
+	some entry in lib.registry_entries
+	entry.valid
+	entry.registry_id == parsed.registry_id
+	under(parsed.repository, entry.path)
 }
 
-# covers: an entry "host[:port]" covers every repository of exactly that
-# registry; "host[:port]/path" the repository path and what is below it.
-covers(entry, registry, _) if entry == registry
-
-covers(entry, registry, repository) if {
-	i := indexof(entry, "/")
-	i > 0
-	substring(entry, 0, i) == registry
-	under(repository, substring(entry, i + 1, -1))
-}
+under(_, "")
 
 under(repository, path) if repository == path
 
@@ -62,7 +61,7 @@ message(ref, parsed) := sprintf(
 }
 
 message(ref, parsed) := sprintf(
-	"container %q image %q is not a valid image reference (%s); approved registries: %s",
+	"container %q image %q is not a valid image reference: %s; approved registries: %s",
 	[ref.container, ref.image, parsed.error, lib.list(lib.approved_registries)],
 ) if {
 	not parsed.valid

@@ -47,6 +47,41 @@ test_sample_invalid_reference if {
 	testing.reports(findings, sample, "approved_registries")
 }
 
+# the account's ECR through its FIPS endpoint is the account's ECR
+test_sample_own_ecr_fips_endpoint if {
+	sample := approved_registries.samples.own_ecr_fips_endpoint
+	findings := approved_registries.findings with input as sample.input
+	testing.reports(findings, sample, "approved_registries")
+}
+
+# the account's ECR through its dual-stack (IPv6) endpoint is the account's ECR
+test_sample_own_ecr_dualstack_endpoint if {
+	sample := approved_registries.samples.own_ecr_dualstack_endpoint
+	findings := approved_registries.findings with input as sample.input
+	testing.reports(findings, sample, "approved_registries")
+}
+
+# the account's ECR through its dual-stack FIPS endpoint is the account's ECR
+test_sample_own_ecr_dualstack_fips_endpoint if {
+	sample := approved_registries.samples.own_ecr_dualstack_fips_endpoint
+	findings := approved_registries.findings with input as sample.input
+	testing.reports(findings, sample, "approved_registries")
+}
+
+# another account's ECR in the same region
+test_sample_other_account if {
+	sample := approved_registries.samples.other_account
+	findings := approved_registries.findings with input as sample.input
+	testing.reports(findings, sample, "approved_registries")
+}
+
+# the account's ECR host as the first path segment of another registry
+test_sample_ecr_host_in_the_path if {
+	sample := approved_registries.samples.ecr_host_in_the_path
+	findings := approved_registries.findings with input as sample.input
+	testing.reports(findings, sample, "approved_registries")
+}
+
 test_configured_registries_replace_the_account_default if {
 	inp := testing.with_container({"image": "docker.io/library/nginx:1.25.3"})
 	findings := approved_registries.findings with input as inp
@@ -136,4 +171,105 @@ test_docker_hub_official_images_by_path if {
 		"which is not approved; ",
 		"approved registries: \"docker.io/library\"",
 	])}
+}
+
+# with_image is the hardened input running ref, in the task definition and
+# the task, in region.
+with_image(ref, region) := testing.patched([
+	{"op": "replace", "path": "/context/region", "value": region},
+	{"op": "replace", "path": "/taskDefinition/containerDefinitions/0/image", "value": ref},
+	{"op": "replace", "path": "/task/containers/0/image", "value": ref},
+])
+
+# Every endpoint form AWS documents for the account's own ECR is the
+# account's ECR (the default approved registry): IPv4, FIPS, dual-stack,
+# dual-stack FIPS; China IPv4 and dual-stack; GovCloud IPv4, FIPS and
+# dual-stack; any case.
+test_every_documented_endpoint_of_the_account_ecr_is_approved if {
+	every region, hosts in {
+		"us-east-1": [
+			"123456789012.dkr.ecr.us-east-1.amazonaws.com",
+			"123456789012.dkr.ecr-fips.us-east-1.amazonaws.com",
+			"123456789012.dkr-ecr.us-east-1.on.aws",
+			"123456789012.dkr-ecr-fips.us-east-1.on.aws",
+			"123456789012.DKR.ECR.US-EAST-1.AMAZONAWS.COM",
+		],
+		"cn-north-1": [
+			"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+			"123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn",
+		],
+		"us-gov-west-1": [
+			"123456789012.dkr.ecr.us-gov-west-1.amazonaws.com",
+			"123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+			"123456789012.dkr-ecr-fips.us-gov-west-1.on.aws",
+		],
+		"eusc-de-east-1": ["123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu"],
+		"us-iso-east-1": ["123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov"],
+	} {
+		every host in hosts {
+			count(approved_registries.findings) == 0 with input as with_image(concat("", [host, "/web:1.4.2"]), region)
+		}
+	}
+}
+
+# Spoofs and other registries stay refused, whatever they look like.
+test_spoofs_of_the_account_ecr_are_refused if {
+	every ref in [
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io/web:1",
+		"123456789012.dkr-ecr.us-east-1.on.aws.evil.io/web:1",
+		"x.123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1",
+		"evil.io/123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1",
+		"210987654321.dkr.ecr.us-east-1.amazonaws.com/web:1",
+		"210987654321.dkr-ecr-fips.us-east-1.on.aws/web:1",
+		"123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1",
+		"123456789012.dkr-ecr.eu-west-1.on.aws/web:1",
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com:5000/web:1",
+		"123456789012.dkr.ecr.cn-north-1.amazonaws.com/web:1",
+		"public.ecr.aws/web:1",
+	] {
+		count(approved_registries.findings) == 1 with input as with_image(ref, "us-east-1")
+	}
+}
+
+# A configured ECR entry in any endpoint form approves the others.
+test_configured_ecr_entries_match_every_endpoint_form if {
+	every ref in [
+		"210987654321.dkr.ecr.eu-west-1.amazonaws.com/shared/base:1",
+		"210987654321.dkr-ecr-fips.eu-west-1.on.aws/shared/base:1",
+	] {
+		findings := approved_registries.findings with input as with_image(ref, "us-east-1")
+			with data.ecs.config.registries as ["210987654321.dkr-ecr.eu-west-1.on.aws/shared"]
+		count(findings) == 0
+	}
+	other := with_image("210987654321.dkr.ecr.eu-west-1.amazonaws.com/other:1", "us-east-1")
+	findings := approved_registries.findings with input as other
+		with data.ecs.config.registries as ["210987654321.dkr-ecr.eu-west-1.on.aws/shared"]
+	count(findings) == 1
+}
+
+# Registries compare as hosts: IPv6 literals in any spelling, with their port.
+test_ipv6_registries_compare_as_addresses if {
+	every ref in ["[::1]:5000/web:1", "[0:0:0:0:0:0:0:1]:5000/web:1"] {
+		count(approved_registries.findings) == 0 with input as with_image(ref, "us-east-1")
+			with data.ecs.config.registries as ["[::1]:5000"]
+	}
+	every ref in ["[::1]/web:1", "[::2]:5000/web:1"] {
+		count(approved_registries.findings) == 1 with input as with_image(ref, "us-east-1")
+			with data.ecs.config.registries as ["[::1]:5000"]
+	}
+}
+
+# Docker Hub under its other names is Docker Hub.
+test_docker_hub_aliases_are_docker_hub if {
+	every ref in ["nginx:1.25", "index.docker.io/library/nginx:1.25", "registry-1.docker.io/library/nginx:1.25"] {
+		count(approved_registries.findings) == 0 with input as with_image(ref, "us-east-1")
+			with data.ecs.config.registries as ["docker.io/library"]
+	}
+}
+
+# An invalid configured entry approves nothing (the configuration check
+# refuses the bundle anyway).
+test_invalid_entries_approve_nothing if {
+	count(approved_registries.findings) == 1 with input as with_image("registry/web:1", "us-east-1")
+		with data.ecs.config.registries as ["registry"]
 }

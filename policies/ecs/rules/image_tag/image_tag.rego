@@ -27,8 +27,14 @@ findings contains lib.finding(rego.metadata.chain(), container.name, message) if
 	parsed.digest == ""
 	parsed.tag in {"", "latest"}
 	message := sprintf(
-		"container %q image %q %s; allowed: a version tag (e.g. %s:1.4.2) or a digest (@sha256:...)",
-		[container.name, container.image, what(parsed.tag), parsed.repository],
+		"container %q image %q %s; allowed: a version tag (e.g. %q) or a digest (e.g. %q)",
+		[
+			container.name,
+			container.image,
+			what(parsed.tag),
+			concat(":", [parsed.name, "1.4.2"]),
+			concat("@", [parsed.name, "sha256:<digest>"]),
+		],
 	)
 }
 

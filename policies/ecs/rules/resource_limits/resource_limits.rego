@@ -1,9 +1,11 @@
 # METADATA
-# title: Containers have CPU and memory limits
+# title: Containers have a CPU allocation
 # description: >-
-#   A container without a memory limit or CPU allocation, in a task definition
-#   without task-level ones, can starve every other task on the instance.
-#   Either the container or the task definition must set cpu and memory.
+#   A container without a CPU allocation, in a task definition without a
+#   task-level one, competes for the whole instance's CPU and can starve
+#   every other task on it. Either the container or the task definition must
+#   set cpu. (Memory is the memory_limit rule, which knows where task-level
+#   memory counts.)
 # custom:
 #   id: resource_limits
 #   severity: LOW
@@ -11,37 +13,34 @@
 #   platform: any
 #   controls:
 #     - NIST 800-190 4.4.3
-#     - CIS Docker Benchmark 5.10
 #     - CIS Docker Benchmark 5.11
 #   remediation: >-
-#     Set task-level cpu and memory (required on Fargate), or cpu and memory
-#     (the hard limit, not only memoryReservation) on each container.
+#     Set task-level cpu (required on Fargate), or cpu (CPU units, 1024 per
+#     vCPU) on each container.
 package ecs.rules.resource_limits
 
 import data.ecs.lib
 
 findings contains lib.finding(rego.metadata.chain(), container.name, message) if {
 	some container in lib.containers
-	missing := [key | some key in ["cpu", "memory"]; not limited(container, key)]
-	count(missing) > 0
-	message := sprintf("container %q has no %s limit, neither on the container nor on task definition %q; %s", [
+	not limited(container)
+	message := sprintf("container %q has no cpu allocation, neither on the container nor on task definition %q; %s", [
 		container.name,
-		concat(" or ", missing),
 		lib.task_definition_name,
-		sprintf("allowed: a positive %s on the container or the task", [concat(" and ", missing)]),
+		"allowed: a positive cpu on the container or the task",
 	])
 }
 
-limited(container, key) if positive(container[key])
+limited(container) if positive(container.cpu)
 
-limited(_, key) if positive(lib.task_definition[key])
+limited(_) if positive(lib.task_definition.cpu)
 
 positive(value) if {
 	is_number(value)
 	value > 0
 }
 
-# Task-level cpu and memory are strings ("256", "1 vCPU", "0.5 GB").
+# Task-level cpu is a string ("256", "1 vCPU").
 positive(value) if {
 	is_string(value)
 	not trim_space(value) in {"", "0"}

@@ -38,11 +38,20 @@ test_task_level_limits_cover_containers if {
 
 test_zero_task_level_values_are_no_limits if {
 	inp := testing.patched([
-		{"op": "remove", "path": "/taskDefinition/containerDefinitions/0/memory"},
-		{"op": "replace", "path": "/taskDefinition/memory", "value": "0"},
+		{"op": "remove", "path": "/taskDefinition/containerDefinitions/0/cpu"},
+		{"op": "replace", "path": "/taskDefinition/cpu", "value": "0"},
 	])
 	testing.messages(resource_limits.findings) == {concat("", [
-		"container \"web\" has no memory limit, neither on the container nor on task definition \"web:3\"; ",
-		"allowed: a positive memory on the container or the task",
+		"container \"web\" has no cpu allocation, neither on the container nor on task definition \"web:3\"; ",
+		"allowed: a positive cpu on the container or the task",
 	])} with input as inp
+}
+
+# memory is the memory_limit rule's: no double report
+test_memory_is_not_this_rules if {
+	inp := testing.patched([
+		{"op": "remove", "path": "/taskDefinition/containerDefinitions/0/memory"},
+		{"op": "remove", "path": "/taskDefinition/memory"},
+	])
+	count(resource_limits.findings) == 0 with input as inp
 }

@@ -1,12 +1,21 @@
 # METADATA
 # title: No secrets in environment variables (by name)
 # description: >-
-#   Plain environment variables are visible to anyone who can describe the task
-#   definition or the task. A variable whose name says it holds a secret (AWS
-#   credentials, ECS_ENGINE_AUTH_DATA, *_PASSWORD, *_TOKEN, *_API_KEY, ...; the
-#   patterns are ecs.config.secret_env_names, matched against the upper-cased
-#   name) must come from "secrets" instead. Checked in the task definition and
-#   in the task's overrides.
+#   Plain environment variables and log driver options are visible to anyone
+#   who can describe the task definition or the task. A setting whose name
+#   says it holds a secret must come from "secrets" (or the log
+#   configuration's "secretOptions") instead. A name sounds like a secret when
+#   one of its words is a secret keyword, anywhere in the name (DB_PASS,
+#   MYSQL_ROOT_PASSWORD, SECRET_KEY_BASE, apiKey, GITHUB_TOKEN, ...), unless a
+#   later word makes it configuration (TOKEN_URL, PASSWORD_MIN_LENGTH,
+#   DB_PASSWORD_FILE); whole words only (PASSENGER_COUNT, TOKENIZER_MODEL and
+#   KEYBOARD_LAYOUT are not secrets). Values that cannot be the secret itself
+#   are not reported: references (ARNs, CloudFormation dynamic references,
+#   paths, URLs without credentials), template variables, masks, booleans
+#   and placeholders.
+#   ecs.config.secret_env_names adds name patterns; ecs.config.secret_env_allow
+#   lists names known not to be secrets. Checked in the task definition and in
+#   the task's overrides. Messages name the setting, never its value.
 # custom:
 #   id: secret_env_names
 #   severity: HIGH
@@ -16,26 +25,27 @@
 #     - AWS Security Hub ECS.8
 #     - NIST 800-190 4.1.4
 #     - CIS Docker Benchmark 4.10
+#     - "Prowler: ecs_task_definitions_no_environment_secrets"
 #   remediation: >-
 #     Store the value in AWS Secrets Manager or SSM Parameter Store and pass it
-#     under "secrets" (name + valueFrom); for AWS credentials use the task role
-#     instead.
+#     under "secrets" (name + valueFrom), or for a log driver option under
+#     logConfiguration.secretOptions; for AWS credentials use the task role
+#     instead. If the name is not a secret, add it to ecs.config.secret_env_allow.
 package ecs.rules.secret_env_names
 
 import data.ecs.lib
 
-findings contains lib.finding(rego.metadata.chain(), env.container, message) if {
-	some env in lib.environment
-	secret_name(env.name)
-	message := sprintf("environment variable %q of container %q (%s) is named like a secret; %s", [
-		env.name,
-		env.container,
-		env.source,
-		"allowed: pass it under \"secrets\" (valueFrom Secrets Manager or SSM Parameter Store)",
+findings contains lib.finding(rego.metadata.chain(), setting.container, message) if {
+	some setting in lib.settings
+	lib.secret_name(setting.name)
+	not lib.not_a_secret(setting.value)
+	message := sprintf("%s is named like a secret and holds a plain-text value; allowed: %s", [
+		lib.described(setting),
+		allowed[setting.kind],
 	])
 }
 
-secret_name(name) if {
-	some pattern in lib.config.secret_env_names
-	regex.match(pattern, upper(name))
+allowed := {
+	"environment variable": "pass it under \"secrets\" (valueFrom Secrets Manager or SSM Parameter Store)",
+	"log option": "pass it under logConfiguration.secretOptions (valueFrom Secrets Manager or SSM Parameter Store)",
 }

@@ -1,0 +1,25 @@
+package builtins
+
+import "math"
+
+// Entropy is the Shannon entropy of s in bits per character, over its
+// bytes (0 for ""): how detect-secrets measures its high-entropy strings
+// (a random hex string approaches 4, random base64 6).
+func Entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	n := float64(len(s))
+	var h float64
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}

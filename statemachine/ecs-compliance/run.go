@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/inmemory"
+	"github.com/ecs-compliance/ecs-compliance/policies"
+	"github.com/ecs-compliance/ecs-compliance/statemachine/offline"
+)
+
+const runUsage = `usage: ecs-compliance [run] [flags] EVENT.json...
+
+Runs each event, in order and in one in-memory AWS account, where the
+deployed rules send it: the Express triage (statemachine/triage.asl.json),
+which claims the task and looks up its judgement, and — when the triage
+starts it — the Standard workflow (statemachine/workflow.asl.json), with the
+real step handlers. Events: ECS Task State Changes, and CloudTrail's
+RegisterTaskDefinition ("AWS API Call via CloudTrail"). A broken event gets a
+FAILED record; the others still run.
+
+Exit status: 0 every execution succeeded, 1 one failed, 2 bad flags, world
+or policy.
+
+flags:
+`
+
+// accountFlags are the flags run and replay share: the simulated account
+// and the policy.
+type accountFlags struct {
+	world, policy, mode *string
+}
+
+func addAccountFlags(fl *flag.FlagSet) accountFlags {
+	return accountFlags{
+		world:  fl.String("world", "", "the simulated account (JSON world file); default: derived from the events"),
+		policy: fl.String("policy", "", "the policy folder (default: the policies/ bundle built into this command)"),
+		mode:   fl.String("mode", "audit", "audit (report only) or enforce (remediate deny-level violations)"),
+	}
+}
+
+// options reads the world and the policy folder the flags name.
+func (a accountFlags) options() (opts offline.Options, policyName string, err error) {
+	opts = offline.Options{Mode: contract.Mode(*a.mode), Policy: policies.FS}
+	policyName = "policies/ (built in)"
+	if *a.policy != "" {
+		if opts.Policy, err = policyFolder(*a.policy); err != nil {
+			return opts, "", err
+		}
+		policyName = *a.policy
+	}
+	if *a.world != "" {
+		w, err := inmemory.ReadWorldFile(*a.world)
+		if err != nil {
+			return opts, "", fmt.Errorf("--world: %v", err)
+		}
+		opts.World = &w
+	}
+	return opts, policyName, nil
+}
+
+func policyFolder(dir string) (fs.FS, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("--policy %s: not a folder", dir)
+	}
+	return os.DirFS(dir), nil
+}
+
+// runWorkflow is the run subcommand.
+func runWorkflow(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("run", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.Usage = func() {
+		fmt.Fprint(stderr, runUsage)
+		fl.PrintDefaults()
+		fmt.Fprint(stderr, "\nother subcommands: replay, check, exec, fleet (ecs-compliance help)\n")
+	}
+	jsonOut := fl.Bool("json", false, "print one JSON execution record per event, one per line")
+	acct := addAccountFlags(fl)
+	approval := fl.String("approval", "off", "off, or how the simulated approver answers: approve, reject or timeout")
+	throttle := fl.Int("throttle-first", 0, "every simulated AWS call fails with a throttling error on its first `N` tries")
+	verbose := fl.Bool("verbose", false, "print the steps' JSON logs to stderr")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fl.NArg() == 0 {
+		fmt.Fprintln(stderr, "ecs-compliance run: give at least one event file (for example test/events/ecr-service-task.json)")
+		fl.Usage()
+		return 2
+	}
+
+	logOut := io.Discard
+	if *verbose {
+		logOut = stderr
+	}
+	slog.SetDefault(slog.New(slog.NewJSONHandler(logOut, nil)))
+
+	opts, policyName, err := acct.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "ecs-compliance run: %v\n", err)
+		return 2
+	}
+	opts.Approval, opts.ThrottleFirst = *approval, *throttle
+	events := make([]offline.Event, 0, fl.NArg())
+	unreadable := map[int]error{}
+	for i, name := range fl.Args() {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			// Still an event of the run: it gets a FAILED record below.
+			unreadable[i], b = err, nil
+		}
+		events = append(events, offline.Event{Name: name, JSON: b})
+	}
+
+	r, err := offline.New(opts, events)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecs-compliance run: %v\n", err)
+		return 2
+	}
+	var p printer
+	if *jsonOut {
+		p = jsonPrinter{json.NewEncoder(stdout)}
+	} else {
+		p = &textPrinter{w: stdout, total: len(events)}
+		fmt.Fprintf(stdout, "ecs-compliance local run: account %s, region %s, mode %s, approval %s, policy %s (%.12s)\n",
+			r.Account.AccountID(), r.Account.Region(), opts.Mode, opts.Approval, policyName, r.Bundle.Hash)
+	}
+	code := 0
+	for i, ev := range events {
+		var rec *offline.Record
+		if err := unreadable[i]; err != nil {
+			rec = offline.FailedRecord(ev.Name, "Local.UnreadableEvent", err.Error())
+		} else {
+			rec = r.Run(context.Background(), ev)
+		}
+		if err := p.print(rec); err != nil {
+			fmt.Fprintf(stderr, "ecs-compliance run: %v\n", err)
+			return 2
+		}
+		if rec.Status != "SUCCEEDED" {
+			code = 1
+		}
+	}
+	return code
+}
+
+type printer interface{ print(*offline.Record) error }
+
+type jsonPrinter struct{ enc *json.Encoder }
+
+func (p jsonPrinter) print(r *offline.Record) error { return p.enc.Encode(r) }
