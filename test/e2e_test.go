@@ -215,6 +215,9 @@ func TestLaterTaskOfAViolatingRevisionIsStoppedWithoutANewMessage(t *testing.T) 
 	}
 	f := second.Findings[0]
 	pf, _ := f["ProductFields"].(map[string]any)
+	if pf["ecs-compliance/PreviousDesiredCount"] != "2" {
+		t.Errorf("second task's finding: PreviousDesiredCount %v, want the incident's first (2): the service is at 0 now", pf["ecs-compliance/PreviousDesiredCount"])
+	}
 	if f["Id"] != first.Findings[0]["Id"] || pf["ecs-compliance/TaskCount"] != "2" {
 		t.Errorf("second task's finding: Id %v (first %v), TaskCount %v; want the same finding, 2 tasks", f["Id"], first.Findings[0]["Id"], pf["ecs-compliance/TaskCount"])
 	}

@@ -1,22 +1,32 @@
-// Package contract is the workflow's payload contract: the one document that
-// flows through the state machine ($ in the ASL) and what each step returns
-// into it. Every step, the local executor and the tests use these types; the
-// ResultPath of each state in statemachine/workflow.asl.json is the JSON name
-// of the State field that the step fills.
+// Package contract is the payload contract of both state machines: the one
+// document that flows through the triage (statemachine/triage.asl.json) and
+// the workflow (statemachine/workflow.asl.json) — $ in the ASL — and what
+// each step returns into it. Every step, the local executor and the tests use
+// these types; the ResultPath of each Task state is the JSON name of the
+// State field that its step fills.
 //
-// The document starts as the EventBridge event (the execution's input) and
-// each step adds one field:
+// The document starts as the EventBridge event (the triage's input); the
+// triage adds $.task and $.lookup and starts the workflow with that
+// document; each step adds one field:
 //
-//	Record task                 -> $.task
-//	Load policy                 -> $.evaluation (bundle with files)
-//	Describe task definition    -> $.described
-//	Evaluate task against policy-> $.evaluation (bundle without files + decision)
-//	Wait for approval           -> $.approval
-//	Scale service to zero       -> $.remediation.service
-//	Stop task                   -> $.remediation.task
-//	Deregister task definition  -> $.remediation.taskDefinition
-//	Report (parallel)           -> $.report
-//	any Catch                   -> $.failure.<StepKey>
+//	triage   Record task                  -> $.task
+//	         Look up judgement            -> $.lookup
+//	         Start compliance workflow    -> $.workflow
+//	workflow Take the stored judgement    -> $.evaluation (from $.lookup)
+//	         Load policy                  -> $.evaluation (bundle with files)
+//	         Describe task definition     -> $.described
+//	         Evaluate task against policy -> $ (the whole document: bundle
+//	                                         without files, decision, and the
+//	                                         task definition summarized)
+//	         Record judgement             -> $.judgement
+//	         Wait for approval            -> $.approval
+//	         Scale service to zero        -> $.remediation.service
+//	         Stop task                    -> $.remediation.task
+//	         Deregister task definition   -> $.remediation.taskDefinition
+//	         Count remediated task        -> $.incident
+//	         Report (parallel)            -> $.report
+//	         Update Security Hub findings -> $.report.findings
+//	both     any Catch                    -> $.failure.<StepKey>
 package contract
 
 import (
@@ -298,6 +308,10 @@ type Incident struct {
 	First bool `json:"first"`
 	// Report is FULL for the first task, FINDINGS for later ones.
 	Report string `json:"report"`
+	// PreviousDesiredCount is the desired count of the service the
+	// incident's first scaling changed (nil: none scaled): what a later
+	// task's report still gives to restore.
+	PreviousDesiredCount *int32 `json:"previousDesiredCount,omitempty"`
 }
 
 // Outcome is the branch the workflow takes after evaluation.

@@ -1,5 +1,6 @@
-// Package inmemory is an AWS account in memory: the ECS, SSM Parameter Store,
-// SNS and Security Hub calls the workflow's steps make, with the SDK's method
+// Package inmemory is an AWS account in memory: the ECS, Application Auto
+// Scaling, SSM Parameter Store, SNS, Security Hub, Secrets Manager and Step
+// Functions callback calls the workflow's steps make, with the SDK's method
 // signatures, the services' semantics and their error codes, plus the
 // idempotency store. It is the embedded default the local executor and the
 // tests run the real step handlers against, as an in-memory store is for a
@@ -46,7 +47,8 @@ const (
 
 // Action is one ECS change that took effect.
 type Action struct {
-	// API is UpdateService, StopTask or DeregisterTaskDefinition.
+	// API is UpdateService, StopTask, DeregisterTaskDefinition or
+	// RegisterScalableTarget.
 	API string `json:"api"`
 	// Target is the ARN of the service, task or task definition changed.
 	Target string `json:"target"`
@@ -198,9 +200,10 @@ func (a *Account) Throttled() int {
 	return a.throttled
 }
 
-// Actions are the ECS changes that took effect, in order: UpdateService that
+// Actions are the changes that took effect, in order: UpdateService that
 // changed a service, StopTask of a task that was not stopped,
-// DeregisterTaskDefinition of an ACTIVE task definition.
+// DeregisterTaskDefinition of an ACTIVE task definition,
+// RegisterScalableTarget that changed a scalable target.
 func (a *Account) Actions() []Action {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -10,8 +10,8 @@
 // remediation (a deny-level violation in enforce mode).
 //
 // The package is domain code: it imports no AWS SDK service package. Store
-// (with its DynamoDB and in-memory implementations, table.go and memory.go)
-// keeps the judgements, what was reported per task definition revision, and
+// (with its in-memory implementation, memory.go, and its DynamoDB one,
+// package judgement/dynamo) keeps the judgements, what was reported per task definition revision, and
 // the remediation incidents.
 package judgement
 
@@ -345,6 +345,11 @@ type Incident struct {
 	FirstTaskArn      string
 	LastTaskArn       string
 	LastAt            time.Time
+	// PreviousDesiredCount is the service's desired count before the
+	// incident's remediation scaled it to zero (nil: no service scaled yet):
+	// kept from the first task that scaled one, so that every later report
+	// still says what to restore.
+	PreviousDesiredCount *int32
 	// First is true for the call that opened the incident.
 	First bool
 }

@@ -138,7 +138,7 @@ func (m *Memory) Revision(ctx context.Context, taskDefinitionArn string) (Revisi
 }
 
 // CountIncident counts a task in an incident.
-func (m *Memory) CountIncident(ctx context.Context, id, taskDefinitionArn, policyHash, taskArn string, now time.Time) (Incident, error) {
+func (m *Memory) CountIncident(ctx context.Context, id, taskDefinitionArn, policyHash, taskArn string, previousDesiredCount *int32, now time.Time) (Incident, error) {
 	if err := ValidateIncident(id, taskArn); err != nil {
 		return Incident{}, err
 	}
@@ -159,6 +159,10 @@ func (m *Memory) CountIncident(ctx context.Context, id, taskDefinitionArn, polic
 	default:
 		in.Tasks++
 		in.LastTaskArn, in.LastAt, in.First = taskArn, now, false
+	}
+	if in.PreviousDesiredCount == nil && previousDesiredCount != nil {
+		n := *previousDesiredCount
+		in.PreviousDesiredCount = &n
 	}
 	if m.incidents == nil {
 		m.incidents = map[string]Incident{}

@@ -32,8 +32,10 @@ type Store interface {
 	// CountIncident counts taskArn in the incident id (opening it when new)
 	// and returns it. A retry counts nothing: the same task again, or the
 	// incident's first task again (which stays First, so that its message
-	// still goes out after a lost response).
-	CountIncident(ctx context.Context, id, taskDefinitionArn, policyHash, taskArn string, now time.Time) (Incident, error)
+	// still goes out after a lost response). previousDesiredCount (nil when
+	// this task's remediation scaled no service) is kept as the incident's
+	// PreviousDesiredCount unless it has one already.
+	CountIncident(ctx context.Context, id, taskDefinitionArn, policyHash, taskArn string, previousDesiredCount *int32, now time.Time) (Incident, error)
 }
 
 // Resolved is before minus now, in before's order.

@@ -571,8 +571,13 @@ func (f *facts) sharedFields() map[string]string {
 		taken = append(taken, s)
 	}
 	m[FieldActionsTaken] = firstNonEmpty(strings.Join(taken, "; "), "none")
-	if r := f.st.Remediation; r != nil && r.Service != nil && r.Service.PreviousDesiredCount != nil {
+	// The count to restore: what this task's scaling changed, else what the
+	// incident's first scaling did (a later task finds the service at 0).
+	switch r, in := f.st.Remediation, f.st.Incident; {
+	case r != nil && r.Service != nil && r.Service.Changed && r.Service.PreviousDesiredCount != nil:
 		m[FieldPreviousDesiredCount] = strconv.Itoa(int(*r.Service.PreviousDesiredCount))
+	case in != nil && in.PreviousDesiredCount != nil:
+		m[FieldPreviousDesiredCount] = strconv.Itoa(int(*in.PreviousDesiredCount))
 	}
 	switch {
 	case f.approval.Status != "":

@@ -1,7 +1,7 @@
 // Package asl is an interpreter for the Amazon States Language
 // (QueryLanguage JSONPath) with AWS Step Functions' semantics. The local
-// executor runs statemachine/workflow.asl.json with it, and it runs any other
-// ASL document.
+// executor runs statemachine/triage.asl.json and statemachine/workflow.asl.json
+// with it, and it runs any other ASL document.
 //
 //	def, err := asl.Parse(data)                 // validate once
 //	res, err := asl.Run(ctx, def, input, asl.Options{

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,6 +77,35 @@ func FuzzEncodeJSONMatchesEncodingJSON(f *testing.F) {
 		}
 		if got := encodeJSON(v); !bytes.Equal(got, bytes.TrimRight(want.Bytes(), "\n")) {
 			t.Fatalf("encodeJSON(%q) = %s, encoding/json writes %s", doc, got, want.Bytes())
+		}
+	})
+}
+
+// FuzzDecodeJSONMatchesEncodingJSON: the interpreter's own decoder accepts
+// exactly what encoding/json (a Decoder with UseNumber, one value, nothing
+// after it) accepts, and gives the same values.
+func FuzzDecodeJSONMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{"b": 1, "a": ["x", null, true, 1.50, -2e3]}`, ` {"a":1,"a":2} `, `"\u2028\u0007\"\\<>&\/"`,
+		`{"\ud800": "\xff"}`, `"\ud83d\ude00 \ud83d x \udc00\u0041"`, `[]`, `{}`, `"\x00\x1f\x7f"`, `01`, `-0.5e+7`, `1.`, `-`,
+		`[1,]`, `{"a" 1}`, `tru`, `nul`, `{} x`, ``, `  `, `"\u12"`, `"abc`, "\"\xe2\x80\"", `[[[[]]]]`, `1e5x`, `"\q"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		got, ok := fastDecode([]byte(doc))
+		dec := json.NewDecoder(strings.NewReader(doc))
+		dec.UseNumber()
+		var want any
+		err := dec.Decode(&want)
+		if err == nil {
+			if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+				err = errors.New("trailing data")
+			}
+		}
+		if ok != (err == nil) {
+			t.Fatalf("fastDecode(%q) ok = %t; encoding/json: %v", doc, ok, err)
+		}
+		if ok && !reflect.DeepEqual(got, want) {
+			t.Fatalf("fastDecode(%q) = %#v, encoding/json gives %#v", doc, got, want)
 		}
 	})
 }

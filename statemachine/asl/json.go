@@ -18,6 +18,10 @@ import (
 
 // decodeJSON parses one JSON value; trailing data is an error.
 func decodeJSON(data []byte) (any, error) {
+	if v, ok := fastDecode(data); ok {
+		return v, nil
+	}
+	// Not one valid JSON value: encoding/json says what is wrong.
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any

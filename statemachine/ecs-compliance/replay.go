@@ -20,7 +20,7 @@ const replayUsage = `usage: ecs-compliance replay [--json] [--world F] [--policy
 Replays recorded events — JSON files, JSON-lines files or folders of them, as
 an EventBridge archive or a log export gives them (a folder's world.json, as
 ecs-compliance fleet writes it, is its --world) — through the same triage
-and workflow as run, in one simulated account, and prints what they caused:
+and workflow as run, as one simulated account, and prints what they caused:
 task starts, duplicates, judgements, Standard executions and transitions,
 Express requests, Lambda invocations, SNS messages, Security Hub findings,
 their cost at list prices, and which rules flagged how many tasks. Lines that
@@ -124,6 +124,9 @@ func printSummary(w io.Writer, s replay.Summary, policyName, baseline string) {
 	p("  judgements      %8d   over %d task definitions (%d with findings, %d task definition × rule pairs flagged)",
 		s.Judgements, s.TaskDefinitions, s.TaskDefinitionsWithFindings, s.FlaggedPairs)
 	p("  violating tasks %8d   remediations %d%s", s.ViolatingTasks, s.Remediations, map[bool]string{true: " (what enforce mode would do)"}[s.Mode == "audit"])
+	if s.Mode != "audit" {
+		p("  incidents       %8d   (task definition revisions remediated under a policy version)", s.Incidents)
+	}
 	p("")
 	p("  Standard executions %6d   transitions %d", s.StandardExecutions, s.StandardTransitions)
 	p("  Express requests    %6d", s.ExpressRequests)

@@ -1,6 +1,6 @@
 // Package replay runs recorded events — an EventBridge archive, a log
 // export, a generated fleet — through the same triage and workflow as the
-// local executor, in one simulated account, and sums up what they cost and
+// local executor, as one simulated account, and sums up what they cost and
 // flagged: how many task starts, duplicates and judgements, Standard
 // executions and transitions, Express requests, Lambda invocations, SNS
 // messages and Security Hub findings, what that costs at list prices, and
@@ -218,8 +218,10 @@ func NewCounter(mode contract.Mode) *Counter {
 		flagged: Flags{}, judged: map[string]bool{}, incidents: map[string]bool{}}
 }
 
-// Flags are, per task definition, the rules that flag it (violations and
-// warnings; exemptions do not count).
+// Flags are, per task definition, the rules that flag it: violations and
+// warnings as "RULE", exempted findings as "RULE (exempted)" (an exemption
+// is a finding a person must keep an eye on: it counts among the task
+// definitions with findings, and a baseline comparison shows it).
 type Flags map[string]map[string]bool
 
 func (f Flags) add(td, rule string) {
@@ -345,12 +347,17 @@ type Options struct {
 	Baseline fs.FS
 	// Progress, when set, is called now and then with the events done.
 	Progress func(done, total int)
+	// Workers is how many independent groups of events replay at once,
+	// each in its own copy of the account (0: one per usable core). The
+	// summary does not depend on it.
+	Workers int
 }
 
 // Run replays the events and returns the summary (with the bad lines
 // counted in).
 func Run(ctx context.Context, opts Options, events []offline.Event, bad []BadLine) (Summary, error) {
-	c, err := run(ctx, opts.Run, events, opts.Progress)
+	n := workers(opts.Workers)
+	c, err := run(ctx, opts.Run, events, n, opts.Progress)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -365,7 +372,7 @@ func Run(ctx context.Context, opts Options, events []offline.Event, bad []BadLin
 	if opts.Baseline != nil {
 		bo := opts.Run
 		bo.Policy = opts.Baseline
-		base, err := run(ctx, bo, events, nil)
+		base, err := run(ctx, bo, events, n, nil)
 		if err != nil {
 			return Summary{}, fmt.Errorf("baseline: %w", err)
 		}
@@ -379,7 +386,10 @@ type counted struct {
 	s0      Summary
 }
 
-func run(ctx context.Context, opts offline.Options, events []offline.Event, progress func(done, total int)) (counted, error) {
+func run(ctx context.Context, opts offline.Options, events []offline.Event, n int, progress func(done, total int)) (counted, error) {
+	if n > 1 {
+		return runParallel(ctx, opts, events, n, progress)
+	}
 	r, err := offline.New(opts, events)
 	if err != nil {
 		return counted{}, err

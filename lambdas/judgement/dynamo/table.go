@@ -34,9 +34,11 @@ type DynamoAPI interface {
 //	                      subject, taskDefinitionArn, evaluation (JSON),
 //	                      judgedAt; expiresAt
 //	revision#<task definition ARN>  policyHash, digest, rules (list),
-//	                      reportedAt; expiresAt (a year after the report)
+//	                      news, resolve (lists), noter, reportedAt;
+//	                      expiresAt (a year after the report)
 //	incident#<id>         taskDefinitionArn, policyHash, tasks, firstAt,
-//	                      lastTaskArn, lastAt; expiresAt (a year)
+//	                      firstTaskArn, lastTaskArn, lastAt,
+//	                      previousDesiredCount; expiresAt (a year)
 type Table struct {
 	API  DynamoAPI
 	Name string
@@ -67,6 +69,7 @@ const (
 	attrResolve    = "resolve"
 	attrLastTask   = "lastTaskArn"
 	attrLastAt     = "lastAt"
+	attrPrevious   = "previousDesiredCount"
 )
 
 // keepFor is how long revision and incident items live.
@@ -295,7 +298,7 @@ func strs(item map[string]types.AttributeValue, name string) []string {
 }
 
 // CountIncident counts a task in an incident.
-func (t *Table) CountIncident(ctx context.Context, id, taskDefinitionArn, policyHash, taskArn string, now time.Time) (judgement.Incident, error) {
+func (t *Table) CountIncident(ctx context.Context, id, taskDefinitionArn, policyHash, taskArn string, previousDesiredCount *int32, now time.Time) (judgement.Incident, error) {
 	if err := judgement.ValidateIncident(id, taskArn); err != nil {
 		return judgement.Incident{}, err
 	}
@@ -303,19 +306,26 @@ func (t *Table) CountIncident(ctx context.Context, id, taskDefinitionArn, policy
 		return judgement.Incident{}, err
 	}
 	now = now.UTC().Truncate(time.Second)
+	update := "SET #tasks = if_not_exists(#tasks, :zero) + :one, #last = :task, #lastAt = :now, " +
+		"#firstAt = if_not_exists(#firstAt, :now), #first = if_not_exists(#first, :task), #td = :td, #policy = :policy, #exp = :exp"
+	names := map[string]string{"#tasks": attrTasks, "#last": attrLastTask, "#lastAt": attrLastAt,
+		"#firstAt": attrFirstAt, "#first": attrFirstTask, "#td": attrTaskDef, "#policy": attrPolicy, "#exp": AttrExpiresAt}
+	values := map[string]types.AttributeValue{
+		":zero": n(0), ":one": n(1), ":task": s(taskArn), ":now": s(now.Format(time.RFC3339)),
+		":td": s(taskDefinitionArn), ":policy": s(policyHash), ":exp": n(now.Add(keepFor).Unix()),
+	}
+	if previousDesiredCount != nil {
+		update += ", #prev = if_not_exists(#prev, :prev)"
+		names["#prev"], values[":prev"] = attrPrevious, n(int64(*previousDesiredCount))
+	}
 	out, err := t.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(t.Name),
-		Key:       t.pkOf(incidentPK(id)),
-		UpdateExpression: aws.String("SET #tasks = if_not_exists(#tasks, :zero) + :one, #last = :task, #lastAt = :now, " +
-			"#firstAt = if_not_exists(#firstAt, :now), #first = if_not_exists(#first, :task), #td = :td, #policy = :policy, #exp = :exp"),
+		TableName:        aws.String(t.Name),
+		Key:              t.pkOf(incidentPK(id)),
+		UpdateExpression: aws.String(update),
 		// A retry counts nothing: the last task again, or the first one.
-		ConditionExpression: aws.String("attribute_not_exists(#last) OR (#last <> :task AND #first <> :task)"),
-		ExpressionAttributeNames: map[string]string{"#tasks": attrTasks, "#last": attrLastTask, "#lastAt": attrLastAt,
-			"#firstAt": attrFirstAt, "#first": attrFirstTask, "#td": attrTaskDef, "#policy": attrPolicy, "#exp": AttrExpiresAt},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":zero": n(0), ":one": n(1), ":task": s(taskArn), ":now": s(now.Format(time.RFC3339)),
-			":td": s(taskDefinitionArn), ":policy": s(policyHash), ":exp": n(now.Add(keepFor).Unix()),
-		},
+		ConditionExpression:                 aws.String("attribute_not_exists(#last) OR (#last <> :task AND #first <> :task)"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
@@ -337,6 +347,10 @@ func decodeIncident(id string, item map[string]types.AttributeValue) judgement.I
 	in := judgement.Incident{ID: id, TaskDefinitionArn: str(item, attrTaskDef), PolicyHash: str(item, attrPolicy),
 		FirstTaskArn: str(item, attrFirstTask), LastTaskArn: str(item, attrLastTask)}
 	in.Tasks = int(num(item, attrTasks))
+	if _, ok := item[attrPrevious]; ok {
+		prev := int32(num(item, attrPrevious))
+		in.PreviousDesiredCount = &prev
+	}
 	in.FirstAt, _ = time.Parse(time.RFC3339, str(item, attrFirstAt))
 	in.LastAt, _ = time.Parse(time.RFC3339, str(item, attrLastAt))
 	return in

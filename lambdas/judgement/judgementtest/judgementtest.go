@@ -126,24 +126,31 @@ func StoreBehaviour(t *testing.T, st judgement.Store) {
 		t.Fatal("Revision of an unknown revision")
 	}
 
-	// Incidents count tasks once each.
-	in, err := st.CountIncident(ctx, "i1", "td:1", "p1", "task-1", T0)
+	// Incidents count tasks once each. The first service scaled keeps its
+	// desired count for every later report.
+	prev3, prev0 := int32(3), int32(0)
+	in, err := st.CountIncident(ctx, "i1", "td:1", "p1", "task-1", nil, T0)
 	if err != nil || !in.First || in.Tasks != 1 || in.LastTaskArn != "task-1" || !in.FirstAt.Equal(T0) {
 		t.Fatalf("first CountIncident = %+v %v", in, err)
 	}
-	if in, _ := st.CountIncident(ctx, "i1", "td:1", "p1", "task-1", T0); !in.First || in.Tasks != 1 {
+	if in, _ := st.CountIncident(ctx, "i1", "td:1", "p1", "task-1", nil, T0); !in.First || in.Tasks != 1 {
 		t.Fatalf("a retry of the first task = %+v; want still first, 1 task", in)
 	}
-	in, _ = st.CountIncident(ctx, "i1", "td:1", "p1", "task-2", T0.Add(time.Minute))
-	if in.First || in.Tasks != 2 || in.LastTaskArn != "task-2" || !in.FirstAt.Equal(T0) {
-		t.Fatalf("second task = %+v", in)
+	in, _ = st.CountIncident(ctx, "i1", "td:1", "p1", "task-2", &prev3, T0.Add(time.Minute))
+	if in.First || in.Tasks != 2 || in.LastTaskArn != "task-2" || !in.FirstAt.Equal(T0) ||
+		in.PreviousDesiredCount == nil || *in.PreviousDesiredCount != 3 {
+		t.Fatalf("second task = %+v; want 2 tasks, desired count 3 kept", in)
+	}
+	in, _ = st.CountIncident(ctx, "i1", "td:1", "p1", "task-3", &prev0, T0.Add(time.Minute))
+	if in.Tasks != 3 || in.PreviousDesiredCount == nil || *in.PreviousDesiredCount != 3 {
+		t.Fatalf("third task = %+v; want 3 tasks, the first desired count (3) kept", in)
 	}
 	// The first task's retry after another task was counted: still first
 	// (its message is still due), nothing counted.
-	if in, _ := st.CountIncident(ctx, "i1", "td:1", "p1", "task-1", T0.Add(2*time.Minute)); !in.First || in.Tasks != 2 {
-		t.Fatalf("a late retry of the first task = %+v; want first, 2 tasks", in)
+	if in, _ := st.CountIncident(ctx, "i1", "td:1", "p1", "task-1", nil, T0.Add(2*time.Minute)); !in.First || in.Tasks != 3 {
+		t.Fatalf("a late retry of the first task = %+v; want first, 3 tasks", in)
 	}
-	if in, _ := st.CountIncident(ctx, "i2", "td:2", "p1", "task-2", T0); !in.First || in.Tasks != 1 {
+	if in, _ := st.CountIncident(ctx, "i2", "td:2", "p1", "task-2", &prev3, T0); !in.First || in.Tasks != 1 {
 		t.Fatalf("another incident = %+v", in)
 	}
 }
@@ -156,7 +163,7 @@ func StoreErrors(t *testing.T, st judgement.Store) {
 		"Put without decision":  func() error { return st.Put(ctx, judgement.Record{Key: "k", ExpiresAt: T0}) },
 		"Put without expiry":    func() error { r := Judged("k", time.Time{}); return st.Put(ctx, r) },
 		"NoteReport without TD": func() error { _, _, err := st.NoteReport(ctx, "", "p", judgement.Flagged{}, "n", T0); return err },
-		"CountIncident no task": func() error { _, err := st.CountIncident(ctx, "i", "td", "p", "", T0); return err },
+		"CountIncident no task": func() error { _, err := st.CountIncident(ctx, "i", "td", "p", "", nil, T0); return err },
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := call()

@@ -18,7 +18,7 @@ import (
 
 // Store is the part of the judgement store the step uses.
 type Store interface {
-	CountIncident(ctx context.Context, id, taskDefinitionArn, policyHash, taskArn string, now time.Time) (judgement.Incident, error)
+	CountIncident(ctx context.Context, id, taskDefinitionArn, policyHash, taskArn string, previousDesiredCount *int32, now time.Time) (judgement.Incident, error)
 }
 
 // Handler is the step.
@@ -47,12 +47,18 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Incid
 		subject = st.Task.TaskDefinitionArn
 	}
 	id := judgement.IncidentID(st.Task.TaskDefinitionArn, st.Evaluation.Policy.Hash)
-	in, err := h.Store.CountIncident(ctx, id, st.Task.TaskDefinitionArn, st.Evaluation.Policy.Hash, subject, now())
+	// The desired count this task's remediation scaled the service from,
+	// if it scaled one: the incident keeps the first for later reports.
+	var prev *int32
+	if r := st.Remediation; r != nil && r.Service != nil && r.Service.Changed {
+		prev = r.Service.PreviousDesiredCount
+	}
+	in, err := h.Store.CountIncident(ctx, id, st.Task.TaskDefinitionArn, st.Evaluation.Policy.Hash, subject, prev, now())
 	if err != nil {
 		return contract.Incident{}, err
 	}
 	out := contract.Incident{ID: id, Tasks: in.Tasks, FirstAt: in.FirstAt.UTC().Format(time.RFC3339), First: in.First,
-		Report: contract.ReportFindings}
+		Report: contract.ReportFindings, PreviousDesiredCount: in.PreviousDesiredCount}
 	if in.First {
 		out.Report = contract.ReportFull
 	}

@@ -72,7 +72,7 @@ type store struct {
 	err   error
 }
 
-func (s *store) CountIncident(ctx context.Context, id, td, policyHash, subject string, now time.Time) (judgement.Incident, error) {
+func (s *store) CountIncident(ctx context.Context, id, td, policyHash, subject string, prev *int32, now time.Time) (judgement.Incident, error) {
 	s.mu.Lock()
 	s.calls = append(s.calls, counted{id, td, policyHash, subject})
 	err := s.err
@@ -80,7 +80,7 @@ func (s *store) CountIncident(ctx context.Context, id, td, policyHash, subject s
 	if err != nil {
 		return judgement.Incident{}, err
 	}
-	return s.Memory.CountIncident(ctx, id, td, policyHash, subject, now)
+	return s.Memory.CountIncident(ctx, id, td, policyHash, subject, prev, now)
 }
 
 // incidentSteps is one incident's life, step by step: each remediated task

@@ -237,7 +237,7 @@ const maxApprovalTimeoutSeconds = 30 * 24 * 60 * 60
 
 // FromEnv configures a Handler (without its Engine) from the Lambda's
 // environment: MODE (audit | enforce, default audit), APPROVAL (off | on,
-// default off) and APPROVAL_TIMEOUT_SECONDS (1 to 31536000, default 86400).
+// default off) and APPROVAL_TIMEOUT_SECONDS (1 to 2592000, 30 days, default 86400).
 func FromEnv(getenv func(string) string) (*Handler, error) {
 	settings, err := judgement.SettingsFromEnv(getenv)
 	if err != nil {

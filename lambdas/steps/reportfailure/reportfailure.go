@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/report"
@@ -105,5 +106,18 @@ func combine(errs []error) error {
 	if len(errs) == 1 {
 		return &step.Error{Name: name, Err: errs[0]}
 	}
-	return &step.Error{Name: name, Err: fmt.Errorf("%w; and %w", errs[0], errs[1])}
+	return &step.Error{Name: name, Err: joined(errs)}
 }
+
+// joined is the errors as one, each named in its message ("a; and b; and c").
+type joined []error
+
+func (j joined) Error() string {
+	msgs := make([]string, len(j))
+	for i, e := range j {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "; and ")
+}
+
+func (j joined) Unwrap() []error { return j }

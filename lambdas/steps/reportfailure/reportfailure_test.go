@@ -3,6 +3,7 @@ package reportfailure
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -340,4 +341,25 @@ func TestFailureFreesTheJudgementKeyItWasJudging(t *testing.T) {
 			t.Fatalf("error %v, want %s", err, contract.ErrTransient)
 		}
 	})
+}
+
+// When the report, the claim's release and the key's freeing all fail, the
+// error names all three (it named only the first two before).
+func TestEveryFailureIsNamed(t *testing.T) {
+	task := &contract.Task{TaskArn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0a1b2c3d4e5f40718293a4b5c6d7e8f9",
+		ClusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/prod", Cluster: "prod",
+		TaskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:7", Family: "api", Revision: 7,
+		Account: "123456789012", Region: "us-east-1", Attempt: 1, ExecutionName: "0a1b2c3d4e5f40718293a4b5c6d7e8f9-1"}
+	h := &Handler{SNS: &fakeSNS{err: errors.New("sns down")}, TopicArn: topic,
+		Claims: &fakeClaims{err: errors.New("claims down")}, Judgements: &fakeAbandoner{err: errors.New("judgements down")}}
+	_, err := h.Handle(context.Background(), contract.State{Task: task, Lookup: &contract.Lookup{Key: "k1", Next: contract.NextJudge},
+		Failure: map[string]contract.ErrorInfo{contract.StepEvaluate: {Error: contract.ErrPolicy, Cause: "bad"}}})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"sns down", "claims down", "judgements down"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
 }
