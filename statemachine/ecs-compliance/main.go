@@ -2,8 +2,9 @@
 // workflow offline against an in-memory AWS account (run, the default),
 // replays recorded events to measure what a policy would cost and flag
 // (replay), judges task definitions and templates in CI (check), runs any
-// ASL document with stubbed tasks (exec), and generates realistic fleets of
-// events for tests and benchmarks (fleet).
+// ASL document with stubbed tasks (exec), generates realistic fleets of
+// events for tests and benchmarks (fleet), and draws the state machines as
+// Mermaid or Graphviz diagrams (diagram).
 package main
 
 import (
@@ -16,11 +17,12 @@ import (
 // subcommands by name. "run" is also what a first argument that is not a
 // subcommand means, so that `ecs-compliance --json EVENT.json` runs events.
 var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"run":    runWorkflow,
-	"replay": runReplay,
-	"exec":   runExec,
-	"check":  runCheck,
-	"fleet":  runFleet,
+	"run":     runWorkflow,
+	"replay":  runReplay,
+	"exec":    runExec,
+	"check":   runCheck,
+	"fleet":   runFleet,
+	"diagram": runDiagram,
 }
 
 const usage = `usage: ecs-compliance [run] [flags] EVENT.json...   run events through the workflow offline
@@ -28,6 +30,7 @@ const usage = `usage: ecs-compliance [run] [flags] EVENT.json...   run events th
        ecs-compliance exec --definition ASL.json ...   run any ASL document with stubbed tasks
        ecs-compliance check [flags] FILE...            judge task definitions, templates, cdk.out in CI
        ecs-compliance fleet [flags] --out DIR          generate a realistic fleet (world + events) for tests and benchmarks
+       ecs-compliance diagram [--format mermaid|dot]   draw the state machines (or --definition ASL.json...)
 
 "ecs-compliance SUBCOMMAND -h" describes a subcommand's flags.
 `

@@ -81,7 +81,7 @@ func runWorkflow(args []string, stdout, stderr io.Writer) int {
 	fl.Usage = func() {
 		fmt.Fprint(stderr, runUsage)
 		fl.PrintDefaults()
-		fmt.Fprint(stderr, "\nother subcommands: replay, check, exec, fleet (ecs-compliance help)\n")
+		fmt.Fprint(stderr, "\nother subcommands: replay, check, exec, fleet, diagram (ecs-compliance help)\n")
 	}
 	jsonOut := fl.Bool("json", false, "print one JSON execution record per event, one per line")
 	acct := addAccountFlags(fl)
