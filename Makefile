@@ -23,6 +23,9 @@ POLICY_COVERAGE_MIN := 90
 LAMBDAS    := $(sort $(patsubst lambdas/%/main.go,%,$(wildcard lambdas/*/main.go)))
 BOOTSTRAPS := $(LAMBDAS:%=.build/lambdas/%/bootstrap)
 GO_SOURCES := $(shell find lambdas statemachine policies -name '*.go' -not -name '*_test.go') go.mod go.sum
+# What the ecs-compliance command embeds besides Go: both state machines and
+# the policy bundle (policies.FS: data.json and ecs/).
+EMBEDDED   := $(wildcard statemachine/*.asl.json) policies/data.json $(shell find policies/ecs -type f)
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
@@ -68,7 +71,7 @@ fleet-replay: ## generate the 800-task-start fleet and replay it in audit and en
 .PHONY: build
 build: $(BOOTSTRAPS) .build/bin/ecs-compliance ## build every Lambda as a linux/arm64 bootstrap under .build/lambdas/, and the ecs-compliance command
 
-.build/bin/ecs-compliance: $(GO_SOURCES) $(wildcard statemachine/*.json)
+.build/bin/ecs-compliance: $(GO_SOURCES) $(EMBEDDED)
 	@mkdir -p $(@D)
 	$(GO) build -trimpath -o $@ ./statemachine/ecs-compliance
 
@@ -90,8 +93,7 @@ e2e: $(RIE) ## end-to-end tests: the local executor over test/ fixtures, and eac
 	RIE=$(RIE) RIE_REQUIRED=1 $(GO) test -count=1 ./test/...
 
 .PHONY: check-example
-check-example: ## ecs-compliance check on the sample task definitions and templates: each gives its documented exit status
-	@$(GO) build -trimpath -o .build/bin/ecs-compliance ./statemachine/ecs-compliance
+check-example: .build/bin/ecs-compliance ## ecs-compliance check on the sample task definitions and templates: each gives its documented exit status
 	@$(call expect_check,0,test/taskdefs/hardened.json)
 	@$(call expect_check,1,test/taskdefs/unapproved-registry.json)
 	@$(call expect_check,0,test/taskdefs/register-input.json)
@@ -103,8 +105,9 @@ check-example: ## ecs-compliance check on the sample task definitions and templa
 	@$(call expect_check,2,test/templates/no-task-definition.yaml)
 
 # expect_check,STATUS,ARGS: ecs-compliance check ARGS (account and region of
-# the samples) must exit with STATUS. The binary is built once (go run
-# reports every failure as exit status 1).
+# the samples) must exit with STATUS. It runs the binary `make build` makes
+# (go run reports every failure as exit status 1), rebuilt when a Go file,
+# a state machine or a policy file changed.
 define expect_check
 code=0; .build/bin/ecs-compliance check --account 123456789012 --region us-east-1 $(2) > /dev/null 2>&1 || code=$$?; \
 if [ "$$code" != "$(1)" ]; then echo "check-example: ecs-compliance check $(2): exit $$code, want $(1)"; exit 1; fi; \

@@ -88,5 +88,4 @@ func (cs *ComplianceStack) addAlarm(suffix string, metric awscloudwatch.IMetric,
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
 	alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(cs.Topic))
-	cs.Alarms[suffix] = alarm
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
@@ -31,6 +30,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/statemachine"
 )
 
@@ -79,8 +79,6 @@ type ComplianceStack struct {
 	DeadLetters      awssqs.Queue
 	// PolicyParameters are the bundle's parameters by file name.
 	PolicyParameters map[string]awsssm.StringParameter
-	// Alarms are the stack's CloudWatch alarms (alarms.go), by name suffix.
-	Alarms map[string]awscloudwatch.Alarm
 	// Approval is what approval=on adds (approval.go); nil with approval off.
 	Approval *ApprovalResources
 }
@@ -113,18 +111,6 @@ func (e stackEnv) dnsSuffix() string {
 	return "amazonaws.com"
 }
 
-// partitionOf is the AWS partition of a region.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	default:
-		return "aws"
-	}
-}
-
 var (
 	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
@@ -137,7 +123,7 @@ func checkInputs(props *StackProps) (env stackEnv, files map[string]string, excl
 	if props.Env == nil || props.Env.Account == nil || props.Env.Region == nil {
 		return env, nil, nil, errors.New("the stack needs a concrete account and region (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION)")
 	}
-	env = stackEnv{Partition: partitionOf(*props.Env.Region), Region: *props.Env.Region, Account: *props.Env.Account}
+	env = stackEnv{Partition: contract.Partition(*props.Env.Region), Region: *props.Env.Region, Account: *props.Env.Account}
 	if !accountPattern.MatchString(env.Account) {
 		errs = append(errs, fmt.Errorf("account %q is not a 12-digit AWS account id", env.Account))
 	}
@@ -212,7 +198,6 @@ func NewComplianceStack(scope constructs.Construct, id string, props *StackProps
 		Roles:            map[string]awsiam.Role{},
 		Substitutions:    map[string]string{},
 		PolicyParameters: map[string]awsssm.StringParameter{},
-		Alarms:           map[string]awscloudwatch.Alarm{},
 	}
 	retention := retentionOf(s.LogRetentionDays)
 
@@ -339,10 +324,12 @@ func NewComplianceStack(scope constructs.Construct, id string, props *StackProps
 		// this one: approvalSeam adds that topic and its grants (approval on).
 		"request-approval": nil,
 	}
+	lookUpEnv := exclusionsEnv(excluded, s.ExcludedServices)
+	maps.Copy(lookUpEnv, map[string]string{
+		"POLICY_PATH": s.PolicyPath, "JUDGEMENTS_TABLE": *cs.Judgements.TableName(), "MODE": s.Mode, "APPROVAL": s.Approval})
 	envs := map[string]map[string]string{
-		"record-task": {"TABLE_NAME": *cs.Table.TableName(), "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": env.Account},
-		"look-up-judgement": withEnv(exclusionsEnv(excluded, s.ExcludedServices), map[string]string{
-			"POLICY_PATH": s.PolicyPath, "JUDGEMENTS_TABLE": *cs.Judgements.TableName(), "MODE": s.Mode, "APPROVAL": s.Approval}),
+		"record-task":       {"TABLE_NAME": *cs.Table.TableName(), "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": env.Account},
+		"look-up-judgement": lookUpEnv,
 		"record-judgement": {"JUDGEMENTS_TABLE": *cs.Judgements.TableName(), "MODE": s.Mode, "APPROVAL": s.Approval,
 			"JUDGEMENT_TTL_HOURS": strconv.Itoa(s.JudgementTTLHours)},
 		"count-incident":   {"JUDGEMENTS_TABLE": *cs.Judgements.TableName()},
@@ -610,14 +597,6 @@ func deregisterGrants(env stackEnv, excludedClusters, excludedServices []string)
 		grants = append(grants, grant{Actions: []string{"ecs:DescribeServices"}, Resources: services})
 	}
 	return grants
-}
-
-// withEnv is a with b's variables added.
-func withEnv(a, b map[string]string) map[string]string {
-	for k, v := range b {
-		a[k] = v
-	}
-	return a
 }
 
 // exclusionsEnv is the exclusions' environment (look-up-judgement leaves

@@ -28,7 +28,8 @@ import (
 // The CDK tests synthesize three stacks once each (jsii starts a Node
 // process and a synth takes seconds) and share them: "default" with no
 // context, as a first deploy; "configured" with every setting given
-// (enforce, approval, e-mail, excluded clusters and services); and
+// (enforce, approval with an approvers' address and a callback concurrency,
+// e-mail, excluded clusters and services); and
 // "registrations off", with the shipped policy bundle and the
 // RegisterTaskDefinition rule turned off. cfnlint_test.go lints all three.
 
@@ -120,16 +121,18 @@ var (
 )
 
 var configuredContext = map[string]any{
-	"mode":                   "enforce",
-	"approval":               "on",
-	"approvalTimeoutSeconds": float64(3600),
-	"approvedRegistries":     []any{"ghcr.io/acme", "111122223333.dkr.ecr.eu-west-1.amazonaws.com"},
-	"notificationEmail":      "secops@example.com",
-	"excludedClusters":       "sandbox,arn:aws:ecs:eu-west-1:111122223333:cluster/ci",
-	"excludedServices":       "prod/legacy-billing,prod/batch",
-	"judgementTtlHours":      float64(48),
-	"logRetentionDays":       float64(90),
-	"policyPath":             "/platform/ecs-policy",
+	"mode":                        "enforce",
+	"approval":                    "on",
+	"approvalTimeoutSeconds":      float64(3600),
+	"approverEmail":               "approvers@example.com",
+	"approvalCallbackConcurrency": "3",
+	"approvedRegistries":          []any{"ghcr.io/acme", "111122223333.dkr.ecr.eu-west-1.amazonaws.com"},
+	"notificationEmail":           "secops@example.com",
+	"excludedClusters":            "sandbox,arn:aws:ecs:eu-west-1:111122223333:cluster/ci",
+	"excludedServices":            "prod/legacy-billing,prod/batch",
+	"judgementTtlHours":           float64(48),
+	"logRetentionDays":            float64(90),
+	"policyPath":                  "/platform/ecs-policy",
 }
 
 // outdirs are the synthesized assemblies, removed after the tests.
@@ -390,12 +393,31 @@ func TestRulesCatchTasksAboutToRunAndNewRevisions(t *testing.T) {
 	}
 }
 
+// The dead-letter queue: SSE-SQS, TLS only, 14 days, and written only by
+// EventBridge for the stack's own rules.
 func TestDeadLetterQueueIsEncryptedAndSSLOnly(t *testing.T) {
 	s := defaults(t)
 	dlq := s.logicalID(s.cs.DeadLetters)
 	assert(t, "queue", func() {
-		s.template.HasResourceProperties(jsii.String("AWS::SQS::Queue"), &map[string]any{"SqsManagedSseEnabled": true})
+		s.template.HasResourceProperties(jsii.String("AWS::SQS::Queue"), &map[string]any{
+			"SqsManagedSseEnabled": true, "MessageRetentionPeriod": float64(14 * 24 * 3600)})
 	})
+	var senders []string
+	for _, r := range s.typed("AWS::SQS::QueuePolicy") {
+		walkPolicies(props(r), func(st map[string]any) {
+			if st["Effect"] == "Allow" {
+				cond, _ := st["Condition"].(map[string]any)
+				eq, _ := cond["ArnEquals"].(map[string]any)
+				senders = append(senders, getAtt(eq["aws:SourceArn"]))
+			}
+		})
+	}
+	sort.Strings(senders)
+	want := []string{s.logicalID(s.cs.RegistrationRule) + ".Arn", s.logicalID(s.cs.Rule) + ".Arn"}
+	sort.Strings(want)
+	if !reflect.DeepEqual(senders, want) {
+		t.Errorf("the queue accepts messages for %v, want the stack's rules %v only", senders, want)
+	}
 	assert(t, "queue policy", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), &map[string]any{
 			"Queues": []any{map[string]any{"Ref": dlq}},
@@ -427,6 +449,7 @@ func (s *synthed) functionsByName(t *testing.T) map[string]map[string]any {
 }
 
 func TestEveryFunction(t *testing.T) {
+	stateTimeouts := taskStateTimeouts(t)
 	both(t, func(t *testing.T, s *synthed) {
 		fns := s.functionsByName(t)
 		roles, logGroups, code := map[string]bool{}, map[string]bool{}, map[string]bool{}
@@ -447,8 +470,8 @@ func TestEveryFunction(t *testing.T) {
 					}
 				}
 				lc, _ := p["LoggingConfig"].(map[string]any)
-				if lc["LogFormat"] != "JSON" {
-					t.Errorf("LoggingConfig = %v, want LogFormat JSON", lc)
+				if lc["LogFormat"] != "JSON" || lc["ApplicationLogLevel"] != "INFO" || lc["SystemLogLevel"] != "WARN" {
+					t.Errorf("LoggingConfig = %v, want JSON logs, INFO, system WARN", lc)
 				}
 				lg := ref(lc["LogGroup"])
 				if r := s.res[lg]; r == nil || r["Type"] != "AWS::Logs::LogGroup" || props(r)["RetentionInDays"] != float64(s.cs.Settings.LogRetentionDays) {
@@ -458,8 +481,15 @@ func TestEveryFunction(t *testing.T) {
 				roles[getAtt(p["Role"])] = true
 				key, _ := p["Code"].(map[string]any)["S3Key"].(string)
 				code[key] = true
-				if l.TimeoutSeconds >= 60 {
-					t.Errorf("timeout %v is not under the ASL state's 60 s", l.TimeoutSeconds)
+				// A hung call ends in the function's timeout, an error its
+				// state retries, before the state's own timeout.
+				if len(stateTimeouts[l.Placeholder()]) == 0 {
+					t.Errorf("no Task state invokes ${%s}", l.Placeholder())
+				}
+				for _, st := range stateTimeouts[l.Placeholder()] {
+					if st.seconds != 0 && l.TimeoutSeconds >= st.seconds {
+						t.Errorf("timeout %v s is not under the %q state's TimeoutSeconds %v", l.TimeoutSeconds, st.state, st.seconds)
+					}
 				}
 			})
 		}
@@ -470,6 +500,48 @@ func TestEveryFunction(t *testing.T) {
 			t.Errorf("evaluate has %v MB; OPA's compile wants CPU", fn["MemorySize"])
 		}
 	})
+}
+
+// stateTimeout is a Task state's TimeoutSeconds.
+type stateTimeout struct {
+	state   string
+	seconds float64
+}
+
+// taskStateTimeouts are the TimeoutSeconds of both machines' Task states
+// (Parallel branches included), by the ${…FunctionArn} placeholder the state
+// invokes. A state that waits for a task token (Wait for approval) times out
+// by its own path, not a fixed TimeoutSeconds: its seconds are 0.
+func taskStateTimeouts(t *testing.T) map[string][]stateTimeout {
+	t.Helper()
+	out := map[string][]stateTimeout{}
+	var walk func(states map[string]map[string]any)
+	walk = func(states map[string]map[string]any) {
+		for name, st := range states {
+			for _, b := range list(st["Branches"]) {
+				var branch struct{ States map[string]map[string]any }
+				raw, _ := json.Marshal(b)
+				_ = json.Unmarshal(raw, &branch)
+				walk(branch.States)
+			}
+			if st["Type"] != "Task" {
+				continue
+			}
+			seconds, _ := st["TimeoutSeconds"].(float64)
+			raw, _ := json.Marshal(st)
+			for _, p := range statemachine.Placeholders(string(raw)) {
+				out[p] = append(out[p], stateTimeout{name, seconds})
+			}
+		}
+	}
+	for _, asl := range []string{testASL, testTriage} {
+		var def struct{ States map[string]map[string]any }
+		if err := json.Unmarshal([]byte(asl), &def); err != nil {
+			t.Fatal(err)
+		}
+		walk(def.States)
+	}
+	return out
 }
 
 func TestFunctionEnvironment(t *testing.T) {
@@ -507,11 +579,12 @@ func envWant(s *synthed, e envSettings) map[string]map[string]any {
 	table := map[string]any{"Ref": s.logicalID(s.cs.Table)}
 	judgements := map[string]any{"Ref": s.logicalID(s.cs.Judgements)}
 	topic := map[string]any{"Ref": s.logicalID(s.cs.Topic)}
+	lookUp := map[string]any{"POLICY_PATH": e.path, "JUDGEMENTS_TABLE": judgements, "MODE": e.mode, "APPROVAL": e.approval}
+	maps.Copy(lookUp, remediationEnvWant(s))
 	want := map[string]map[string]any{
 		// Lambda sets AWS_REGION; the account is the stack's.
-		"record-task": {"TABLE_NAME": table, "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": s.env.Account},
-		"look-up-judgement": withWant(remediationEnvWant(s),
-			map[string]any{"POLICY_PATH": e.path, "JUDGEMENTS_TABLE": judgements, "MODE": e.mode, "APPROVAL": e.approval}),
+		"record-task":              {"TABLE_NAME": table, "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": s.env.Account},
+		"look-up-judgement":        lookUp,
 		"load-policy":              {"POLICY_PATH": e.path},
 		"describe-task-definition": nil,
 		"evaluate":                 {"MODE": e.mode, "APPROVAL": e.approval, "APPROVAL_TIMEOUT_SECONDS": e.timeout},
@@ -529,23 +602,9 @@ func envWant(s *synthed, e envSettings) map[string]map[string]any {
 	return want
 }
 
-// remediationEnvWant is deregister-task-definition's environment: the
-// excluded clusters (ARNs) and services (CLUSTER/SERVICE) it must not
-// deregister a task definition from under.
-// withWant is a with b's entries added (a may be nil).
-func withWant(a, b map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
-}
-
 // remediationEnvWant is the exclusions' environment (look-up-judgement and
-// deregister-task-definition).
+// deregister-task-definition): the excluded clusters (ARNs) and services
+// (CLUSTER/SERVICE) whose task definitions are never deregistered.
 func remediationEnvWant(s *synthed) map[string]any {
 	env := map[string]any{}
 	if clusters, _ := s.cs.Settings.ClusterArns(s.env.Partition, s.env.Region, s.env.Account); len(clusters) > 0 {
@@ -749,6 +808,10 @@ func TestEachStateMachineInvokesOnlyItsOwnFunctions(t *testing.T) {
 		if l.Name == "report-failure" || !slices.Contains(triageFns, l.Name) {
 			workflowFns = append(workflowFns, l.Name)
 		}
+	}
+	// The README's "three" and "twelve".
+	if len(triageFns) != 3 || len(workflowFns) != 12 {
+		t.Errorf("the triage invokes %d functions, the workflow %d: update README.md and cdk/README.md", len(triageFns), len(workflowFns))
 	}
 	for _, tt := range []struct {
 		name      string
@@ -955,24 +1018,10 @@ func TestApprovalWaitEndsBeforeTheWorkflowTimesOut(t *testing.T) {
 	}
 }
 
-func TestTopicIsEncryptedWithARotatedKey(t *testing.T) {
+// The report topic's encryption, key rotation and TLS guard:
+// TestStackKeyAndTopicLetOnlyThisStacksAlarmsAndLogsIn (alarms_test.go).
+func TestReportTopicSubscription(t *testing.T) {
 	both(t, func(t *testing.T, s *synthed) {
-		key := s.logicalID(s.cs.TopicKey)
-		assert(t, "topic", func() {
-			s.template.HasResourceProperties(jsii.String("AWS::SNS::Topic"), &map[string]any{
-				"KmsMasterKeyId": map[string]any{"Fn::GetAtt": []any{key, "Arn"}},
-			})
-		})
-		assert(t, "key", func() {
-			s.template.HasResourceProperties(jsii.String("AWS::KMS::Key"), &map[string]any{"EnableKeyRotation": true})
-		})
-		assert(t, "topic policy", func() {
-			s.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), &map[string]any{
-				"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
-					"Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-				})})},
-			})
-		})
 		subs := s.typed("AWS::SNS::Subscription")
 		if email := s.cs.Settings.NotificationEmail; email != "" {
 			assert(t, "subscription", func() {
@@ -1304,13 +1353,5 @@ func TestLambdaSpecsAreTheWorkflowsFunctions(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stack functions %v\nstatemachine.Functions %v", got, want)
-	}
-}
-
-func TestPartition(t *testing.T) {
-	for region, want := range map[string]string{"us-east-1": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov", "eu-central-2": "aws"} {
-		if got := partitionOf(region); got != want {
-			t.Errorf("partitionOf(%s) = %s, want %s", region, got, want)
-		}
 	}
 }

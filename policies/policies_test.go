@@ -92,8 +92,7 @@ func TestSamples(t *testing.T) {
 			failing[s.Rule]++
 		}
 		t.Run(s.Rule+"/"+s.Name, func(t *testing.T) {
-			in := policy.Input{Task: s.Input.Task, TaskDefinition: s.Input.TaskDefinition, Service: s.Input.Service, Tags: s.Input.Tags,
-				Context: policy.Context{Account: s.Input.Context.Account, Region: s.Input.Context.Region, Time: s.Input.Context.Time}}
+			in := policyInput(s)
 			d, err := p.Decide(context.Background(), in)
 			if err != nil {
 				t.Fatal(err)
@@ -297,8 +296,7 @@ func TestDecisionIgnoresPerTaskIdentity(t *testing.T) {
 	}
 	for _, s := range samples {
 		t.Run(s.Rule+"/"+s.Name, func(t *testing.T) {
-			in := policy.Input{Task: s.Input.Task, TaskDefinition: s.Input.TaskDefinition, Service: s.Input.Service, Tags: s.Input.Tags,
-				Context: policy.Context{Account: s.Input.Context.Account, Region: s.Input.Context.Region, Time: s.Input.Context.Time}}
+			in := policyInput(s)
 			want, err := p.Decide(context.Background(), in)
 			if err != nil {
 				t.Fatal(err)
@@ -314,6 +312,12 @@ func TestDecisionIgnoresPerTaskIdentity(t *testing.T) {
 			}
 		})
 	}
+}
+
+// policyInput is a sample's input as the evaluate step gives it to the policy.
+func policyInput(s policies.Sample) policy.Input {
+	return policy.Input{Task: s.Input.Task, TaskDefinition: s.Input.TaskDefinition, Service: s.Input.Service, Tags: s.Input.Tags,
+		Context: policy.Context{Account: s.Input.Context.Account, Region: s.Input.Context.Region, Time: s.Input.Context.Time}}
 }
 
 func all(d *contract.Decision) []contract.Violation {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -74,7 +75,7 @@ func rehost(t *testing.T, path, from, to string) []byte {
 // triage's first step and ends in a failure report, never in silence.
 func TestOversizeEventEndsWithAReport(t *testing.T) {
 	var ev map[string]any
-	readJSON(t, "events/ecr-service-task.json", &ev)
+	readFixture(t, "events/ecr-service-task.json", &ev)
 	detail := ev["detail"].(map[string]any)
 	var env []any
 	for i := range 80 {
@@ -87,7 +88,7 @@ func TestOversizeEventEndsWithAReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run(t, 1, "--mode", "enforce", "--world", "worlds/demo.json", name)[0]
-	if r.Status != "FAILED" || last(r.Triage) != "Triage failed" || indexOf(r.Triage, "Report failure") < 0 {
+	if r.Status != "FAILED" || last(r.Triage) != "Triage failed" || !slices.Contains(r.Triage, "Report failure") {
 		t.Fatalf("status %s, triage %v: want the failure report", r.Status, r.Triage)
 	}
 	if len(r.Notifications) != 1 || !strings.Contains(r.Notifications[0].Subject, "FAILED at Record task") ||
@@ -129,24 +130,13 @@ func TestRegistrationDeregistersTheRevisionBeforeItRuns(t *testing.T) {
 		strings.Contains(reg.Notifications[0].Message, "task of service") {
 		t.Errorf("registration report %+v: want one message about the revision, with no task wording", reg.Notifications)
 	}
-	if indexOf(task.States, "Evaluate task against policy") >= 0 || task.Judgement == nil {
+	if slices.Contains(task.States, "Evaluate task against policy") || task.Judgement == nil {
 		t.Errorf("later task: states %v, judgement %+v; want the stored judgement, no evaluation", task.States, task.Judgement)
 	}
 	if len(task.Notifications) != 0 {
 		t.Errorf("later task: %d messages, want none (same incident)", len(task.Notifications))
 	}
-	if indexOf(task.apis(), "StopTask") < 0 {
+	if !slices.Contains(task.apis(), "StopTask") {
 		t.Errorf("later task: actions %v, want it stopped", task.apis())
-	}
-}
-
-func readJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
 	}
 }

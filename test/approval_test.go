@@ -86,8 +86,6 @@ func checkRequest(t *testing.T, msg string, wantActions ...string) {
 	}
 }
 
-func indexOf(states []string, s string) int { return slices.Index(states, s) }
-
 func TestApproveRemediatesAfterTheWait(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -108,12 +106,12 @@ func TestApproveRemediatesAfterTheWait(t *testing.T) {
 			if r.Status != "SUCCEEDED" || !reflect.DeepEqual(r.apis(), tt.wantActions) {
 				t.Fatalf("status %s, actions %v, want %v (%s)", r.Status, r.apis(), tt.wantActions, r.Error)
 			}
-			wait := indexOf(r.States, waitState)
+			wait := slices.Index(r.States, waitState)
 			if wait < 0 {
 				t.Fatalf("states %v: no %q", r.States, waitState)
 			}
 			for _, s := range []string{"Stop task", "Deregister task definition"} {
-				if i := indexOf(r.States, s); i < wait {
+				if i := slices.Index(r.States, s); i < wait {
 					t.Errorf("%q (%d) is not after %q (%d): %v", s, i, waitState, wait, r.States)
 				}
 			}
@@ -136,7 +134,7 @@ func TestRejectChangesNothingAndSaysSo(t *testing.T) {
 	if r.Status != "SUCCEEDED" || len(r.Actions) != 0 {
 		t.Fatalf("status %s, actions %v", r.Status, r.apis())
 	}
-	if indexOf(r.States, waitState) < 0 || indexOf(r.States, "Stop task") >= 0 {
+	if !slices.Contains(r.States, waitState) || slices.Contains(r.States, "Stop task") {
 		t.Fatalf("states %v", r.States)
 	}
 	req, rep := split(t, r)
@@ -159,7 +157,7 @@ func TestTimeoutChangesNothingAndReportsTimedOut(t *testing.T) {
 	if r.Status != "SUCCEEDED" || len(r.Actions) != 0 {
 		t.Fatalf("status %s, actions %v", r.Status, r.apis())
 	}
-	if indexOf(r.States, waitState) < 0 || indexOf(r.States, "Report to SNS and Security Hub") < 0 {
+	if !slices.Contains(r.States, waitState) || !slices.Contains(r.States, "Report to SNS and Security Hub") {
 		t.Fatalf("states %v", r.States)
 	}
 	_, rep := split(t, r)
@@ -177,13 +175,13 @@ func TestTimeoutChangesNothingAndReportsTimedOut(t *testing.T) {
 // compliant task, and a later event of an approved task is a duplicate.
 func TestApprovalIsAskedOnlyForARemediation(t *testing.T) {
 	recs := run(t, 0, "--approval", "approve", "--world", "worlds/demo.json", "events/dockerhub-service-task.json")
-	if r := recs[0]; indexOf(r.States, waitState) >= 0 || len(r.Actions) != 0 || len(r.Notifications) != 1 {
+	if r := recs[0]; slices.Contains(r.States, waitState) || len(r.Actions) != 0 || len(r.Notifications) != 1 {
 		t.Errorf("audit mode: states %v, actions %v, %d messages", r.States, r.apis(), len(r.Notifications))
 	}
 	recs = run(t, 0, "--mode", "enforce", "--approval", "approve", "--world", "worlds/demo.json",
 		"events/ecr-service-task.json", "events/dockerhub-service-task.json", "events/dockerhub-service-task-running.json")
 	ok, bad, dup := recs[0], recs[1], recs[2]
-	if indexOf(ok.States, waitState) >= 0 || len(ok.Notifications) != 0 {
+	if slices.Contains(ok.States, waitState) || len(ok.Notifications) != 0 {
 		t.Errorf("a compliant task: states %v", ok.States)
 	}
 	if !reflect.DeepEqual(bad.apis(), remediation) {
@@ -212,7 +210,7 @@ func TestApprovalPerSeverity(t *testing.T) {
 			dir := policyWithApprovalSeverities(t, tt.severities)
 			// timeout: a wait entered would end without remediation.
 			r := run(t, 0, "--mode", "enforce", "--approval", "timeout", "--policy", dir, "--world", "worlds/demo.json", "events/dockerhub-service-task.json")[0]
-			if got := indexOf(r.States, waitState) >= 0; got != tt.wantWait {
+			if got := slices.Contains(r.States, waitState); got != tt.wantWait {
 				t.Fatalf("wait entered %t, want %t: %v", got, tt.wantWait, r.States)
 			}
 			if tt.wantWait {

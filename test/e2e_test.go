@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -181,6 +182,25 @@ func TestCompliantViolatingAndDuplicate(t *testing.T) {
 	if b := dup.Billing; b.ExpressRequests != 1 || b.LambdaInvocations != 1 || b.StandardExecutions+b.StandardTransitions+b.SNSPublishes+b.FindingsImported != 0 {
 		t.Errorf("a duplicate costs one Express request and one Lambda invocation; billing %+v", b)
 	}
+	// What README.md's excerpt of `make demo` shows for the first two.
+	if bad.Decision != nil && len(bad.Decision.Warnings) != 6 {
+		t.Errorf("Docker Hub task: %d warnings, README.md's demo shows 6", len(bad.Decision.Warnings))
+	}
+	checkBilling(t, "compliant task", ok, demoBilling{transitions: 7, lambdas: 6})
+	checkBilling(t, "Docker Hub task", bad, demoBilling{transitions: 16, lambdas: 12, sns: 1, findings: 7})
+}
+
+// demoBilling is what README.md's demo excerpt says one event of a Standard
+// execution cost.
+type demoBilling struct{ transitions, lambdas, sns, findings int }
+
+func checkBilling(t *testing.T, what string, r record, want demoBilling) {
+	t.Helper()
+	b := r.Billing
+	if got := (demoBilling{b.StandardTransitions, b.LambdaInvocations, b.SNSPublishes, b.FindingsImported}); got != want ||
+		b.ExpressRequests != 1 || b.StandardExecutions != 1 {
+		t.Errorf("%s: billing %+v, README.md's demo shows 1 Express request, 1 Standard execution and %+v", what, b, want)
+	}
 }
 
 // A second task of a revision judged REMEDIATE is stopped on the stored
@@ -197,13 +217,13 @@ func TestLaterTaskOfAViolatingRevisionIsStoppedWithoutANewMessage(t *testing.T) 
 		t.Errorf("second task: actions %+v, want only its StopTask (the service is at 0, the revision deregistered)", second.Actions)
 	}
 	for _, s := range []string{"Load policy from Parameter Store", "Evaluate task against policy", "Notify SNS topic"} {
-		if indexOf(second.States, s) >= 0 {
+		if slices.Contains(second.States, s) {
 			t.Errorf("second task entered %q: states %v", s, second.States)
 		}
 	}
 	// The record's judgement says which stored judgement applied: none for
 	// the first task (evaluated now), the first task's for the second.
-	if first.Judgement != nil || indexOf(second.States, "Take the stored judgement") < 0 || second.Judgement == nil ||
+	if first.Judgement != nil || !slices.Contains(second.States, "Take the stored judgement") || second.Judgement == nil ||
 		second.Judgement.Key == "" || second.Judgement.JudgedAt != "2026-11-27T09:05:00Z" {
 		t.Errorf("states %v, judgement %+v (first %+v); want the one stored at the first task's event", second.States, second.Judgement, first.Judgement)
 	}
@@ -221,6 +241,7 @@ func TestLaterTaskOfAViolatingRevisionIsStoppedWithoutANewMessage(t *testing.T) 
 	if f["Id"] != first.Findings[0]["Id"] || pf["ecs-compliance/TaskCount"] != "2" {
 		t.Errorf("second task's finding: Id %v (first %v), TaskCount %v; want the same finding, 2 tasks", f["Id"], first.Findings[0]["Id"], pf["ecs-compliance/TaskCount"])
 	}
+	checkBilling(t, "second task", second, demoBilling{transitions: 11, lambdas: 7, findings: 1})
 }
 
 func TestStandaloneTaskIsStoppedWithoutTouchingAService(t *testing.T) {
@@ -320,7 +341,7 @@ func TestBrokenDecisionGoesToTheFailureReport(t *testing.T) {
 	if r.Status != "FAILED" || len(r.Actions) != 0 {
 		t.Fatalf("status %s, actions %v", r.Status, r.apis())
 	}
-	if !contains(r.States, "Report failure") || last(r.States) != "Workflow failed" {
+	if !slices.Contains(r.States, "Report failure") || last(r.States) != "Workflow failed" {
 		t.Fatalf("states %v", r.States)
 	}
 	if len(r.Notifications) != 1 || r.Notifications[0].Attributes["outcome"] != "FAILED" ||
@@ -329,7 +350,7 @@ func TestBrokenDecisionGoesToTheFailureReport(t *testing.T) {
 	}
 	// The failed execution released the task's claim: the redelivery is
 	// evaluated again instead of being skipped as handled.
-	if again := recs[1]; !contains(again.States, "Evaluate task against policy") || contains(again.Triage, "Skip duplicate event") {
+	if again := recs[1]; !slices.Contains(again.States, "Evaluate task against policy") || slices.Contains(again.Triage, "Skip duplicate event") {
 		t.Fatalf("redelivery after a failure: triage %v, states %v", again.Triage, again.States)
 	}
 }
@@ -436,13 +457,4 @@ func last(s []string) string {
 		return ""
 	}
 	return s[len(s)-1]
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

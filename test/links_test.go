@@ -41,6 +41,11 @@ func TestEachLambdaLinksOnlyWhatItCalls(t *testing.T) {
 	if err != nil || len(mains) == 0 {
 		t.Fatalf("no Lambdas found: %v", err)
 	}
+	for name := range services {
+		if !slices.Contains(mains, "../lambdas/"+name+"/main.go") {
+			t.Errorf("this test's table has %s, which has no lambdas/%s/main.go", name, name)
+		}
+	}
 	for _, m := range mains {
 		name := filepath.Base(filepath.Dir(m))
 		t.Run(name, func(t *testing.T) {

@@ -64,10 +64,13 @@ var (
 // characters.
 func NewNonce() string { return rand.Text() }
 
+// ValidNonce tells whether n has a nonce's form (NewNonce).
+func ValidNonce(n string) bool { return noncePattern.MatchString(n) }
+
 // FormToken is the token of the confirmation form of link l, served at
 // issued, with nonce (NewNonce; tests pass a fixed one).
 func (k Key) FormToken(l Link, nonce string, issued time.Time) (string, error) {
-	if !noncePattern.MatchString(nonce) {
+	if !ValidNonce(nonce) {
 		return "", fmt.Errorf("form token nonce %q: want 26 base32 characters", nonce)
 	}
 	if !referencePattern.MatchString(l.Ref) || !validAction(l.Action) {

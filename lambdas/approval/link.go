@@ -137,10 +137,8 @@ func (k Key) Link(base, ref, action string, exp time.Time) (string, error) {
 		u.Path = "/"
 	}
 	e := exp.Unix()
-	// The order reads as a sentence and matches the signed string.
-	q := ParamRef + "=" + ref + "&" + ParamAction + "=" + action + "&" + ParamExp + "=" + strconv.FormatInt(e, 10) +
-		"&" + ParamSig + "=" + k.Sign(ref, action, e)
-	return u.String() + "?" + q, nil
+	p := Params{Ref: ref, Action: action, Exp: strconv.FormatInt(e, 10), Sig: k.Sign(ref, action, e)}
+	return u.String() + "?" + p.Query(), nil
 }
 
 // Params are a link's parameters as they arrived (query or form).
@@ -151,6 +149,13 @@ type Params struct {
 // ParamsFrom reads the link parameters from v.
 func ParamsFrom(v url.Values) Params {
 	return Params{Ref: v.Get(ParamRef), Action: v.Get(ParamAction), Exp: v.Get(ParamExp), Sig: v.Get(ParamSig)}
+}
+
+// Query is p as a link's query string, in the order that reads as a
+// sentence and matches the signed string (url.Values.Encode would sort it).
+func (p Params) Query() string {
+	return ParamRef + "=" + url.QueryEscape(p.Ref) + "&" + ParamAction + "=" + url.QueryEscape(p.Action) +
+		"&" + ParamExp + "=" + url.QueryEscape(p.Exp) + "&" + ParamSig + "=" + url.QueryEscape(p.Sig)
 }
 
 // Values are p as form values (the confirmation form's hidden fields).

@@ -168,7 +168,7 @@ func humanDuration(d time.Duration) string {
 	}
 }
 
-var wwwPattern = regexp.MustCompile(`(?i)\bwww\.`)
+var wwwPattern = regexp.MustCompile(`(?i)\b(www)\.`)
 
 // inert keeps a mail program from making a link of a URL in untrusted text:
 // "https://evil.example" becomes "https[:]//evil.example" and "www.x" "www[.]x"
@@ -176,7 +176,7 @@ var wwwPattern = regexp.MustCompile(`(?i)\bwww\.`)
 // unchanged.
 func inert(s string) string {
 	s = strings.ReplaceAll(s, "://", "[:]//")
-	return wwwPattern.ReplaceAllString(s, "${0}[.]")
+	return wwwPattern.ReplaceAllString(s, "${1}[.]")
 }
 
 // oneLine folds line breaks so that a message stays one item.

@@ -134,6 +134,25 @@ func hostile(t *testing.T) contract.State {
 	return st
 }
 
+// A host written without a scheme is defanged too: "www.x" is "www[.]x",
+// which mail programs do not make a link of.
+func TestRequestMessageDefangsBareHosts(t *testing.T) {
+	k := mustKey(t, secret)
+	st := state(t, "remediated-service")
+	st.Task.Service = "web-www.evil.example-WWW.Evil.example"
+	s, err := approval.NewSummary(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := k.Reference("token-www")
+	approve, _ := k.Link("https://abc123.lambda-url.us-east-1.on.aws/", ref, approval.ActionApprove, exp)
+	m := approval.RequestMessage(s, approval.Request{Reference: ref, ApproveURL: approve, RejectURL: approve,
+		ExpiresAt: exp, Timeout: time.Hour, EventID: st.ID})
+	if strings.Contains(strings.ToLower(m.Body), "www.") || !strings.Contains(m.Body, "web-www[.]evil.example-WWW[.]Evil.example") {
+		t.Errorf("the service's hosts are not defanged:\n%s", m.Body)
+	}
+}
+
 func TestRequestMessageOfAHostileTask(t *testing.T) {
 	k := mustKey(t, secret)
 	st := hostile(t)

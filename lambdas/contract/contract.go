@@ -31,6 +31,7 @@ package contract
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
@@ -564,3 +565,22 @@ const (
 	// ErrApprovalRejected: a person rejected the remediation.
 	ErrApprovalRejected = "Compliance.ApprovalRejected"
 )
+
+// Partition is the AWS partition of a region: aws-cn for cn-*, aws-us-gov
+// for us-gov-*, the isolated partitions for their regions, aws otherwise.
+func Partition(region string) string {
+	for _, p := range []struct{ prefix, partition string }{
+		{"cn-", "aws-cn"},
+		{"us-gov-", "aws-us-gov"},
+		{"us-iso-", "aws-iso"},
+		{"us-isob-", "aws-iso-b"},
+		{"eu-isoe-", "aws-iso-e"},
+		{"us-isof-", "aws-iso-f"},
+		{"eusc-", "aws-eusc"},
+	} {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.partition
+		}
+	}
+	return "aws"
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/smithy-go"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/idempotency"
 )
 
@@ -254,17 +255,6 @@ func joinErrors(errs []error) error {
 	return fmt.Errorf("world: %s", b.String())
 }
 
-// partitionOf is the ARN partition of a region.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
 func (a *Account) ecsARN(resource string) string {
 	return arn.ARN{Partition: a.partition, Service: "ecs", Region: a.region, AccountID: a.account, Resource: resource}.String()
 }
@@ -282,7 +272,7 @@ func build(w World) (*Account, []error) {
 	if a.account == "" || a.region == "" {
 		a.account, a.region = firstAccountRegion(w)
 	}
-	a.partition = partitionOf(a.region)
+	a.partition = contract.Partition(a.region)
 
 	for i, raw := range w.TaskDefinitions {
 		td, err := a.loadTaskDefinition(raw)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -452,8 +453,8 @@ func clusterOfTaskARN(a arn.ARN) string {
 
 // World returns the account's ECS state now, as a World (task definitions
 // with their current status, services with their current desired count,
-// deployments or task sets and scalable target, tasks with their current
-// status).
+// deployments or task sets, scalable target and configuration, tasks with
+// their current status).
 func (a *Account) World() World {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -464,6 +465,7 @@ func (a *Account) World() World {
 	for _, s := range a.services {
 		ws := WorldService{
 			Cluster: s.cluster, ServiceName: s.name, DesiredCount: s.desired, TaskDefinition: s.taskDef, Status: s.status,
+			Configuration: maps.Clone(s.config),
 		}
 		if s.usesTaskSets() {
 			ws.DeploymentController = s.controller

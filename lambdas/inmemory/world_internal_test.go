@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,14 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/awsraw"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/scaleservice"
 )
 
-// loadWorld builds an account from a world file, with each service's
-// deployments, task sets and scalable target: loadService, which the
-// account's build calls for each service (its errors are build's), applied
-// once more here so that the test does not depend on that call.
+// loadWorld builds an account from a world file (unknown fields refused),
+// as Load does: with each service's deployments, task sets and scalable
+// target (build's loadService).
 func loadWorld(t *testing.T, js string) (*Account, error) {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(js))
@@ -32,13 +31,6 @@ func loadWorld(t *testing.T, js string) (*Account, error) {
 		t.Fatalf("world: %v", err)
 	}
 	a, errs := build(w)
-	for i, ws := range w.Services {
-		if s := a.findService(ws.Cluster, ws.ServiceName); s != nil {
-			if err := a.loadService(s, ws); err != nil {
-				errs = append(errs, fmt.Errorf("services[%d]: %w", i, err))
-			}
-		}
-	}
 	return a, errors.Join(errs...)
 }
 
@@ -189,5 +181,34 @@ func TestScaleStepAgainstTheAccount(t *testing.T) {
 				t.Errorf("scalable target %+v", res.ScalableTarget)
 			}
 		})
+	}
+}
+
+// A service's configuration is what DescribeServices' body says of it, over
+// the typed output, and what the snapshot gives back.
+func TestServiceConfiguration(t *testing.T) {
+	a, err := loadWorld(t, `{`+deployedTDs+`, "services": [{"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": "web:3",
+	  "configuration": {"launchType": "FARGATE", "enableExecuteCommand": true,
+	    "networkConfiguration": {"awsvpcConfiguration": {"assignPublicIp": "ENABLED", "subnets": ["subnet-1"]}}}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := a.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Services []map[string]any `json:"services"`
+	}
+	if err := json.Unmarshal(awsraw.Body(out.ResultMetadata), &body); err != nil || len(body.Services) != 1 {
+		t.Fatalf("body %s: %v", awsraw.Body(out.ResultMetadata), err)
+	}
+	s := body.Services[0]
+	if s["launchType"] != "FARGATE" || s["enableExecuteCommand"] != true || s["serviceName"] != "web" ||
+		!reflect.DeepEqual(s["networkConfiguration"], map[string]any{"awsvpcConfiguration": map[string]any{"assignPublicIp": "ENABLED", "subnets": []any{"subnet-1"}}}) {
+		t.Errorf("service in the body: %v", s)
+	}
+	if c := a.World().Services[0].Configuration; len(c) != 3 || string(c["launchType"]) != `"FARGATE"` {
+		t.Errorf("snapshot configuration %s", c)
 	}
 }

@@ -189,7 +189,7 @@ func TaskProjection(detail json.RawMessage) (json.RawMessage, error) {
 // ServiceProjection is a DescribeServices service without its run-time
 // state (ServiceRunState): what input.service holds. Empty in, nil out.
 func ServiceProjection(service json.RawMessage) (json.RawMessage, error) {
-	if len(bytes.TrimSpace(service)) == 0 || string(bytes.TrimSpace(service)) == "null" {
+	if trimmed := bytes.TrimSpace(service); len(trimmed) == 0 || string(trimmed) == "null" {
 		return nil, nil
 	}
 	var s map[string]json.RawMessage
@@ -248,6 +248,40 @@ type Record struct {
 // Valid tells whether a judged record can stand in for an evaluation at t.
 func (r Record) Valid(t time.Time) bool {
 	return r.Status == StatusJudged && r.Evaluation != nil && r.Evaluation.Decision != nil && t.Before(r.ExpiresAt)
+}
+
+// Ref names a judged record in the workflow's document.
+func (r Record) Ref() contract.JudgementRef {
+	ref := contract.JudgementRef{Key: r.Key, PolicyHash: r.PolicyHash,
+		JudgedAt: r.JudgedAt.UTC().Format(time.RFC3339), ExpiresAt: r.ExpiresAt.UTC().Format(time.RFC3339)}
+	if r.Evaluation != nil {
+		ref.Outcome = r.Evaluation.Outcome
+	}
+	return ref
+}
+
+// Owner is who "Look up judgement" marks a task's key as being judged for
+// (Store.Begin), and so who frees it (Store.Abandon): the task's execution
+// name or, for a task without one, its task and task definition ARNs.
+func Owner(t *contract.Task) string {
+	if t.ExecutionName != "" {
+		return t.ExecutionName
+	}
+	return t.TaskArn + t.TaskDefinitionArn
+}
+
+// EventTime is the judgements' clock for a document: its event's time (the
+// policy's clock: exemptions expire against it), else now (time.Now when
+// nil); UTC, to the second, as the stores keep times.
+func EventTime(st contract.State, now func() time.Time) time.Time {
+	t, err := time.Parse(time.RFC3339, st.Time)
+	if err != nil {
+		if now == nil {
+			now = time.Now
+		}
+		t = now()
+	}
+	return t.UTC().Truncate(time.Second)
 }
 
 // DefaultTTL is how long a judgement holds when nothing bounds it earlier.

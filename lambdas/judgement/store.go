@@ -38,18 +38,11 @@ type Store interface {
 	CountIncident(ctx context.Context, id, taskDefinitionArn, policyHash, taskArn string, previousDesiredCount *int32, now time.Time) (Incident, error)
 }
 
-// Resolved is before minus now, in before's order.
-func Resolved(before, now []string) []string {
+// resolved is before minus now, in before's order.
+func resolved(before, now []string) []string {
 	var out []string
 	for _, r := range before {
-		found := false
-		for _, n := range now {
-			if n == r {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.Contains(now, r) {
 			out = append(out, r)
 		}
 	}
@@ -88,7 +81,7 @@ func NextRevision(old Revision, found bool, taskDefinitionArn, policyHash string
 		slices.Sort(next.Rules)
 	} else {
 		next.Rules = append([]string(nil), f.Rules...)
-		news, resolve = f.Digest != "" && f.Digest != old.Digest, Resolved(old.Rules, f.Rules)
+		news, resolve = f.Digest != "" && f.Digest != old.Digest, resolved(old.Rules, f.Rules)
 	}
 	next.News, next.Resolve = news, resolve
 	return next, news, resolve

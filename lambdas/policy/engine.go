@@ -51,25 +51,34 @@ type Result struct {
 	// (empty means every severity).
 	ApprovalSeverities []string
 	// TaskScopedRules are the rules a task-scoped exemption could lift
-	// (TaskScopedQuery), evaluated when the decision has violations;
-	// TaskScopedKnown is false when the bundle does not say.
+	// (TaskScopedQuery), evaluated only when asked for and the decision has
+	// violations; TaskScopedKnown is false when they were not evaluated or
+	// the bundle does not say.
 	TaskScopedRules []string
 	TaskScopedKnown bool
 }
 
 // Evaluate evaluates the bundle's decision for one input, compiling the
-// bundle only when its hash is not cached.
-func (e *Engine) Evaluate(ctx context.Context, b contract.Bundle, input any) (Result, error) {
+// bundle only when its hash is not cached. With taskScoped (the evaluate
+// step sets it for a registration, the only judgement that needs them) and
+// a decision with violations, it also evaluates TaskScopedQuery on the same
+// input, converted once.
+func (e *Engine) Evaluate(ctx context.Context, b contract.Bundle, input any, taskScoped bool) (Result, error) {
 	p, err := e.Policy(ctx, b)
 	if err != nil {
 		return Result{}, err
+	}
+	if taskScoped {
+		if input, err = parsedInput(input); err != nil {
+			return Result{}, err
+		}
 	}
 	d, err := p.Decide(ctx, input)
 	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Hash: p.Hash, Decision: d, ApprovalSeverities: p.ApprovalSeverities}
-	if len(d.Violations) > 0 {
+	if taskScoped && len(d.Violations) > 0 {
 		if res.TaskScopedRules, res.TaskScopedKnown, err = p.TaskScopedRules(ctx, input); err != nil {
 			return Result{}, err
 		}

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"testing/fstest"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/loader"
@@ -74,17 +73,9 @@ func Compile(ctx context.Context, files map[string]string) (*Policy, error) {
 	if err := bundle.Validate(files); err != nil {
 		return nil, step.Wrap(contract.ErrPolicy, err)
 	}
-	fsys := fstest.MapFS{}
-	for name, content := range files {
-		fsys[name] = &fstest.MapFile{Data: []byte(content), Mode: 0o444}
-	}
-	loaded, err := loader.NewFileLoader().
-		WithFS(fsys).
-		WithProcessAnnotation(true).
-		WithRegoVersion(ast.RegoV1).
-		Filtered([]string{"."}, nil)
+	loaded, err := load(files)
 	if err != nil {
-		return nil, step.Errorf(contract.ErrPolicy, "load policy bundle: %s", flatten(err))
+		return nil, err
 	}
 	modules := loaded.ParsedModules()
 
@@ -232,15 +223,9 @@ func checkConfig(ctx context.Context, compiler *ast.Compiler, store storage.Stor
 // approvalSeverities reads data.ecs.config.approval.severities.
 func approvalSeverities(docs map[string]any) ([]string, error) {
 	const path = "ecs.config.approval.severities"
-	var cur any = docs
-	for _, key := range strings.Split(path, ".") {
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			return nil, nil
-		}
-		if cur, ok = obj[key]; !ok {
-			return nil, nil
-		}
+	cur, found := lookup(docs, strings.Split(path, ".")...)
+	if !found {
+		return nil, nil
 	}
 	list, ok := cur.([]any)
 	if !ok {
@@ -286,19 +271,26 @@ func (p *Policy) Decide(ctx context.Context, input any) (*contract.Decision, err
 }
 
 func evalInput(input any) (rego.EvalOption, error) {
+	input, err := parsedInput(input)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := input.(ast.Value); ok {
+		return rego.EvalParsedInput(v), nil
+	}
+	return rego.EvalInput(input), nil
+}
+
+// parsedInput is an Input (or *Input) converted to its ast.Value, so that
+// several queries can share one conversion; any other input as it is.
+func parsedInput(input any) (any, error) {
 	switch in := input.(type) {
 	case Input:
-		v, err := in.Value()
-		if err != nil {
-			return nil, err
-		}
-		return rego.EvalParsedInput(v), nil
+		return in.Value()
 	case *Input:
-		return evalInput(*in)
-	case ast.Value:
-		return rego.EvalParsedInput(in), nil
+		return in.Value()
 	default:
-		return rego.EvalInput(input), nil
+		return input, nil
 	}
 }
 

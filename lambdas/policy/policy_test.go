@@ -363,7 +363,7 @@ func TestEngineRefusesABundleThatDoesNotMatchItsHash(t *testing.T) {
 }
 
 func TestEngineRequiresFiles(t *testing.T) {
-	_, err := policy.NewEngine(0).Evaluate(context.Background(), contract.Bundle{Path: "/p", Hash: "abc"}, map[string]any{})
+	_, err := policy.NewEngine(0).Evaluate(context.Background(), contract.Bundle{Path: "/p", Hash: "abc"}, map[string]any{}, false)
 	mustName(t, err, contract.ErrInvalidInput)
 }
 
@@ -395,7 +395,7 @@ func TestEngineIsSafeForConcurrentUse(t *testing.T) {
 			defer wg.Done()
 			policiesSeen[i], errs[i] = e.Policy(context.Background(), b)
 			if errs[i] == nil {
-				_, errs[i] = e.Evaluate(context.Background(), b, input)
+				_, errs[i] = e.Evaluate(context.Background(), b, input, false)
 			}
 		}()
 	}
@@ -435,8 +435,9 @@ func TestEvaluateTheLibrary(t *testing.T) {
 	if err := json.Unmarshal(sampleInput(t), &in); err != nil {
 		t.Fatal(err)
 	}
-	res, err := policy.NewEngine(0).Evaluate(context.Background(), bundleOf(libraryFiles(t)),
-		policy.Input{Task: in.Task, TaskDefinition: in.TaskDefinition, Tags: in.Tags, Context: in.Context})
+	e := policy.NewEngine(0)
+	input := policy.Input{Task: in.Task, TaskDefinition: in.TaskDefinition, Tags: in.Tags, Context: in.Context}
+	res, err := e.Evaluate(context.Background(), bundleOf(libraryFiles(t)), input, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,6 +447,18 @@ func TestEvaluateTheLibrary(t *testing.T) {
 	}
 	if res.ApprovalSeverities == nil || len(res.ApprovalSeverities) != 0 {
 		t.Errorf("ApprovalSeverities = %#v, want the shipped empty list", res.ApprovalSeverities)
+	}
+	if res.TaskScopedKnown || res.TaskScopedRules != nil {
+		t.Errorf("task-scoped rules %v (known %t) evaluated without being asked for", res.TaskScopedRules, res.TaskScopedKnown)
+	}
+	// Asked for: the shipped library has no exemptions, so none.
+	scoped, err := e.Evaluate(context.Background(), bundleOf(libraryFiles(t)), &input, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !scoped.TaskScopedKnown || len(scoped.TaskScopedRules) != 0 || len(scoped.Decision.Violations) != 1 {
+		t.Errorf("task-scoped rules %v (known %t), decision %+v; want none, known, the same decision",
+			scoped.TaskScopedRules, scoped.TaskScopedKnown, scoped.Decision)
 	}
 }
 

@@ -50,7 +50,8 @@ func Rules(files map[string]string) ([]Rule, error) {
 		return nil, err
 	}
 	configured := map[string]string{}
-	if m, ok := lookup(loaded.Documents, "ecs", "config", "enforcement").(map[string]any); ok {
+	enforcement, _ := lookup(loaded.Documents, "ecs", "config", "enforcement")
+	if m, ok := enforcement.(map[string]any); ok {
 		for id, v := range m {
 			if s, ok := v.(string); ok && validLevel(s) {
 				configured[id] = s
@@ -121,6 +122,8 @@ func Data(files map[string]string) (map[string]any, error) {
 	return loaded.Documents, nil
 }
 
+// load reads the bundle's modules (with their METADATA annotations) and
+// data.json files from an in-memory file system, as OPA loads a folder.
 func load(files map[string]string) (*loader.Result, error) {
 	if len(files) == 0 {
 		return nil, step.Errorf(contract.ErrPolicy, "policy bundle has no files")
@@ -140,16 +143,20 @@ func load(files map[string]string) (*loader.Result, error) {
 	return loaded, nil
 }
 
-func lookup(doc map[string]any, path ...string) any {
-	var cur any = doc
+// lookup is the value at path in doc; found is false when a member on the
+// way is missing or not an object.
+func lookup(doc map[string]any, path ...string) (v any, found bool) {
+	v = doc
 	for _, key := range path {
-		obj, ok := cur.(map[string]any)
+		obj, ok := v.(map[string]any)
 		if !ok {
-			return nil
+			return nil, false
 		}
-		cur = obj[key]
+		if v, ok = obj[key]; !ok {
+			return nil, false
+		}
 	}
-	return cur
+	return v, true
 }
 
 func validLevel(s string) bool { return s == "deny" || s == "warn" || s == "off" }

@@ -29,9 +29,6 @@ type ServiceRef struct {
 	Name string
 }
 
-// String is CLUSTER/NAME, with the cluster's name.
-func (s ServiceRef) String() string { return ClusterNameOf(s.Cluster) + "/" + s.Name }
-
 // ecsName is what ECS accepts as a cluster or service name: up to 255
 // letters, numbers, hyphens and underscores.
 var ecsName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
@@ -50,7 +47,7 @@ func ParseExclusions(clusters, services string) (Exclusions, error) {
 	var errs []string
 	for _, c := range split(clusters) {
 		if strings.HasPrefix(c, "arn:") {
-			if _, err := ClusterARN(c); err != nil {
+			if _, err := ecsARN("EXCLUDED_CLUSTERS", c, "cluster/"); err != nil {
 				errs = append(errs, fmt.Sprintf("EXCLUDED_CLUSTERS: %q is not an ECS cluster ARN", c))
 				continue
 			}
@@ -129,11 +126,6 @@ func (e Exclusions) ServiceExcluded(cluster, name string) bool {
 		}
 	}
 	return false
-}
-
-// ClusterARN parses s as an ECS cluster ARN.
-func ClusterARN(s string) (arn.ARN, error) {
-	return ecsARN("cluster", s, "cluster/")
 }
 
 // ClusterNameOf is the name of a cluster given by name or ARN.

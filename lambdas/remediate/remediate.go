@@ -132,6 +132,17 @@ func ecsARN(field, s, prefix string) (arn.ARN, error) {
 	return a, nil
 }
 
+// TaskDefinitionName is family:revision of a task definition ARN; anything
+// else as it is.
+func TaskDefinitionName(td string) string {
+	if a, err := arn.Parse(td); err == nil {
+		if s, ok := strings.CutPrefix(a.Resource, "task-definition/"); ok {
+			return s
+		}
+	}
+	return td
+}
+
 // ClusterName is the cluster's name, the last part of its ARN.
 func (s Subject) ClusterName() string {
 	return strings.TrimPrefix(s.Cluster.Resource, "cluster/")

@@ -139,6 +139,18 @@ func TestClusterName(t *testing.T) {
 	}
 }
 
+func TestTaskDefinitionName(t *testing.T) {
+	for in, want := range map[string]string{
+		tdArn: "web:7",
+		"arn:aws:ecs:us-east-1:123456789012:service/prod/web": "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
+		"web:7": "web:7",
+	} {
+		if got := TaskDefinitionName(in); got != want {
+			t.Errorf("TaskDefinitionName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestErrorHelpers(t *testing.T) {
 	notFound := &smithy.GenericAPIError{Code: "ServiceNotFoundException", Message: "Service not found.", Fault: smithy.FaultClient}
 	wrapped := &smithy.OperationError{ServiceID: "ECS", OperationName: "UpdateService", Err: notFound}

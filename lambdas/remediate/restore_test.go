@@ -144,3 +144,17 @@ func TestDescribeScaling(t *testing.T) {
 		}
 	}
 }
+
+func TestQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"prod-cluster_1": "prod-cluster_1",
+		"web:7":          "web:7",
+		"my cluster":     "'my cluster'",
+		"it's":           `'it'\''s'`,
+		"":               "''",
+	} {
+		if got := Quote(in); got != want {
+			t.Errorf("Quote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

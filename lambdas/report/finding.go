@@ -309,11 +309,8 @@ func (f *facts) createdAt(now time.Time) (string, error) {
 	if in := f.st.Incident; in != nil {
 		incident = in.FirstAt
 	}
-	switch {
-	case f.st.Judgement != nil:
-		judged = f.st.Judgement.JudgedAt
-	case f.st.Lookup != nil && f.st.Lookup.Judgement != nil:
-		judged = f.st.Lookup.Judgement.JudgedAt
+	if j := f.judgement(); j != nil {
+		judged = j.JudgedAt
 	}
 	for _, c := range []struct{ name, value string }{{"incident firstAt", incident}, {"judgedAt", judged},
 		{"task firstSeen", f.task.FirstSeen}, {"event time", f.st.Time}} {
@@ -327,6 +324,18 @@ func (f *facts) createdAt(now time.Time) (string, error) {
 		return t.UTC().Format(timeLayout), nil
 	}
 	return now.UTC().Format(timeLayout), nil
+}
+
+// judgement is the judgement the report stands for: $.judgement (just
+// recorded), else the stored one the triage relied on; nil when neither.
+func (f *facts) judgement() *contract.JudgementRef {
+	switch {
+	case f.st.Judgement != nil:
+		return &f.st.Judgement.JudgementRef
+	case f.st.Lookup != nil:
+		return f.st.Lookup.Judgement
+	}
+	return nil
 }
 
 // resolution is the finding of a rule the revision is no longer flagged
@@ -611,11 +620,8 @@ func (f *facts) sharedFields() map[string]string {
 		m[FieldIncident] = in.ID
 		m[FieldTaskCount] = strconv.Itoa(in.Tasks)
 	}
-	switch {
-	case f.st.Judgement != nil:
-		m[FieldJudgementKey], m[FieldJudgedAt] = f.st.Judgement.Key, f.st.Judgement.JudgedAt
-	case f.st.Lookup != nil && f.st.Lookup.Judgement != nil:
-		m[FieldJudgementKey], m[FieldJudgedAt] = f.st.Lookup.Judgement.Key, f.st.Lookup.Judgement.JudgedAt
+	if j := f.judgement(); j != nil {
+		m[FieldJudgementKey], m[FieldJudgedAt] = j.Key, j.JudgedAt
 	}
 	for k, v := range m {
 		if v == "" {

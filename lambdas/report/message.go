@@ -265,26 +265,24 @@ func (f *facts) remaining(key string) []string {
 		if r == nil {
 			r = &contract.Remediation{}
 		}
-		cluster := shellQuote(t.Cluster)
+		cluster := remediate.Quote(t.Cluster)
 		if t.Service != "" && r.Service == nil {
 			out = append(out, fmt.Sprintf("Service %s was not scaled to zero: its scheduler replaces a task stopped by hand. Scale it with:\n"+
-				"aws ecs update-service --cluster %s --service %s --desired-count 0", t.Service, cluster, shellQuote(t.Service)))
+				"aws ecs update-service --cluster %s --service %s --desired-count 0", t.Service, cluster, remediate.Quote(t.Service)))
 		}
 		if r.Task == nil && t.TaskArn != "" {
 			out = append(out, fmt.Sprintf("The task may still be running. Check it with:\n"+
 				"aws ecs describe-tasks --cluster %s --tasks %s --query 'tasks[0].lastStatus'\n"+
 				"and stop it with:\n"+
 				"aws ecs stop-task --cluster %s --task %s --reason 'ecs-compliance: policy violation'",
-				cluster, shellQuote(t.TaskID), cluster, shellQuote(t.TaskID)))
+				cluster, remediate.Quote(t.TaskID), cluster, remediate.Quote(t.TaskID)))
 		}
 		if r.TaskDefinition == nil && t.TaskDefinitionArn != "" {
 			out = append(out, fmt.Sprintf("Task definition %s is still ACTIVE, so it can be started again. Deregister it with:\n"+
-				"aws ecs deregister-task-definition --task-definition %s", t.TaskDefinition(), shellQuote(t.TaskDefinition())))
+				"aws ecs deregister-task-definition --task-definition %s", t.TaskDefinition(), remediate.Quote(t.TaskDefinition())))
 		}
 	}
-	if s := f.st.Remediation; s != nil && s.Service != nil && s.Service.Changed {
-		out = append(out, f.restoreService(s.Service, s.TaskDefinition != nil)...)
-	}
+	out = append(out, f.restoreSteps()...)
 	if f.st.Task != nil && f.st.Task.TaskArn != "" && !f.st.Task.Duplicate {
 		out = append(out, "The task's claim in the idempotency table is released with this report, so a redelivered or later event for this task gets a new try.")
 	}
@@ -667,18 +665,16 @@ func (f *facts) writeRestore(b *text) {
 		return
 	}
 	b.section("How to restore")
-	var lines []string
 	if t.Registration {
 		file := firstNonEmpty(t.Family, "task-definition") + ".json"
 		b.item(1, fmt.Sprintf("Task definition %s is INACTIVE, and a deregistered revision cannot be reactivated; no task ran it. Register a fixed revision:\n"+
 			"aws ecs describe-task-definition --task-definition %s --query taskDefinition > %s\n"+
-			"fix what the entries above name, delete the read-only fields (taskDefinitionArn, revision, status, requiresAttributes, compatibilities, registeredAt, registeredBy, deregisteredAt), then:\n"+
-			"aws ecs register-task-definition --cli-input-json file://%s", t.TaskDefinition(), shellQuote(t.TaskDefinition()), file, file))
+			"fix what the entries above name, delete the read-only fields (%s), then:\n"+
+			"aws ecs register-task-definition --cli-input-json file://%s",
+			t.TaskDefinition(), remediate.Quote(t.TaskDefinition()), file, remediate.ReadOnlyTaskDefinitionFields, file))
 		return
 	}
-	for _, s := range remediate.RestoreCommands(f.safeTask(), f.st.Remediation) {
-		lines = append(lines, strings.Join(append([]string{s.Text}, s.Commands...), "\n"))
-	}
+	lines := f.restoreSteps()
 	if len(lines) == 0 {
 		lines = append(lines, "Nothing was changed that needs restoring: fix the task definition (see Fix under each entry above) and register the fixed revision.")
 	}
@@ -695,32 +691,14 @@ func (f *facts) safeTask() *contract.Task {
 		Family: t.Family, Revision: t.Revision, Group: t.Group, Service: t.Service, Account: t.Account, Region: t.Region}
 }
 
-// restoreService says how to bring a scaled-down service back; deregistered
-// says whether the task's revision is INACTIVE by now.
-func (f *facts) restoreService(a *contract.ActionResult, deregistered bool) []string {
-	t := f.task
-	n := "N"
-	was := "the desired count it had (unknown: see the service's events)"
-	if a.PreviousDesiredCount != nil {
-		n = strconv.Itoa(int(*a.PreviousDesiredCount))
-		was = "its desired count (" + n + ")"
+// restoreSteps say how to undo what the remediation changed
+// (remediate.RestoreCommands), one item each: its text, then its commands.
+func (f *facts) restoreSteps() []string {
+	var lines []string
+	for _, s := range remediate.RestoreCommands(f.safeTask(), f.st.Remediation) {
+		lines = append(lines, strings.Join(append([]string{s.Text}, s.Commands...), "\n"))
 	}
-	cluster, service := shellQuote(t.Cluster), shellQuote(t.Service)
-	first := fmt.Sprintf("Point service %s at the fixed revision and restore %s:\n", t.Service, was)
-	if !deregistered {
-		first = fmt.Sprintf("Service %s stays at desired count 0 until restored. Once the task definition is fixed, restore %s:\n", t.Service, was)
-	}
-	second := "ECS lets a service run an INACTIVE revision, and ecs-compliance stops it again."
-	if !deregistered {
-		second = "ecs-compliance stops it again."
-	}
-	return []string{
-		first + fmt.Sprintf("aws ecs update-service --cluster %s --service %s --task-definition %s --desired-count %s\n"+
-			"(--task-definition %s picks the family's latest ACTIVE revision.)",
-			cluster, service, shellQuote(t.Family), n, t.Family),
-		fmt.Sprintf("Restoring only the count (aws ecs update-service --cluster %s --service %s --desired-count %s) starts the same non-compliant revision again: %s",
-			cluster, service, n, second),
-	}
+	return lines
 }
 
 func (f *facts) writePolicy(b *text) {

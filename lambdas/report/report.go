@@ -180,23 +180,20 @@ func readTask(st contract.State, strict bool) (taskInfo, error) {
 			t.Service = name
 		}
 	}
+	// The partition, and the account and region when $.task lacks them,
+	// from the task's ARN (a registration's: its task definition's).
 	t.Partition = "aws"
+	subject := t.TaskArn
 	if t.Registration {
-		if a, err := arn.Parse(t.TaskDefinitionArn); err == nil {
-			t.Partition = a.Partition
-			t.Account, t.Region = firstNonEmpty(t.Account, a.AccountID), firstNonEmpty(t.Region, a.Region)
-		}
-	} else if a, err := arn.Parse(t.TaskArn); err == nil {
+		subject = t.TaskDefinitionArn
+	}
+	if a, err := arn.Parse(subject); err == nil {
 		t.Partition = a.Partition
-		if t.Account == "" {
-			t.Account = a.AccountID
+		t.Account, t.Region = firstNonEmpty(t.Account, a.AccountID), firstNonEmpty(t.Region, a.Region)
+		if !t.Registration {
+			t.TaskID = a.Resource[strings.LastIndex(a.Resource, "/")+1:]
 		}
-		if t.Region == "" {
-			t.Region = a.Region
-		}
-		parts := strings.Split(a.Resource, "/")
-		t.TaskID = parts[len(parts)-1]
-	} else if strict {
+	} else if strict && !t.Registration {
 		return t, fmt.Errorf("task ARN %q: %w", t.TaskArn, err)
 	}
 	if t.Cluster == "" {

@@ -355,6 +355,18 @@ func TestFailureMessage(t *testing.T) {
 			want: []string{"Failed step: Stop task", "Error:       A"},
 		},
 		{
+			name: "a suspended scalable target is put back after the service, as in the report of a success",
+			state: func(st *contract.State) {
+				st.Remediation.Service.ScalableTarget = &contract.ScalableTarget{ResourceID: "service/prod/web", Changed: true,
+					Previous: contract.Scaling{MinCapacity: 2, MaxCapacity: 10},
+					Now:      contract.Scaling{DynamicScalingInSuspended: true, DynamicScalingOutSuspended: true, ScheduledScalingSuspended: true}}
+			},
+			failure: map[string]contract.ErrorInfo{contract.StepStopTask: {Error: "States.Timeout", Cause: "x"}},
+			want: []string{"aws ecs update-service --cluster prod --service web --task-definition web --desired-count 2\n" +
+				"  - Then put back the Application Auto Scaling target of service web as it was (min 2, max 10, scaling not suspended)",
+				"aws application-autoscaling register-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id service/prod/web --min-capacity 2 --max-capacity 10"},
+		},
+		{
 			name:    "an unknown step key is shown as it is",
 			failure: map[string]contract.ErrorInfo{"mystery": {Error: "X", Cause: ""}},
 			want:    []string{"Failed step: mystery", "Cause:       (none)"},
@@ -759,20 +771,6 @@ func TestStepName(t *testing.T) {
 	} {
 		if got := StepName(key); got != want {
 			t.Errorf("StepName(%q) = %q, want %q", key, got, want)
-		}
-	}
-}
-
-func TestShellQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"prod-cluster_1": "prod-cluster_1",
-		"web:7":          "web:7",
-		"my cluster":     "'my cluster'",
-		"it's":           `'it'\''s'`,
-		"":               "''",
-	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

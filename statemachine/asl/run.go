@@ -259,15 +259,15 @@ func Run(ctx context.Context, def *Definition, input json.RawMessage, opts Optio
 	if def == nil {
 		return nil, errors.New("asl: Run needs a definition")
 	}
-	var in any = map[string]any{}
-	if len(strings.TrimSpace(string(input))) > 0 {
-		v, err := decodeJSON(input)
-		if err != nil {
-			return nil, fmt.Errorf("asl: the execution input is not JSON: %w", err)
-		}
-		in = v
+	input = bytes.TrimSpace(input)
+	if len(input) == 0 {
+		return RunDecoded(ctx, def, map[string]any{}, -1, opts)
 	}
-	return RunDecoded(ctx, def, in, len(bytes.TrimSpace(input)), opts)
+	in, err := decodeJSON(input)
+	if err != nil {
+		return nil, fmt.Errorf("asl: the execution input is not JSON: %w", err)
+	}
+	return RunDecoded(ctx, def, in, len(input), opts)
 }
 
 // DecodeJSON parses a JSON document as the interpreter holds values
@@ -280,9 +280,6 @@ func DecodeJSON(data []byte) (any, error) { return decodeJSON(data) }
 func RunDecoded(ctx context.Context, def *Definition, in any, size int, opts Options) (*Result, error) {
 	if def == nil {
 		return nil, errors.New("asl: Run needs a definition")
-	}
-	if in == nil {
-		in, size = map[string]any{}, -1
 	}
 	r := &runner{opts: opts, cb: opts.Callbacks, input: in, maxEvents: int64(opts.MaxEvents)}
 	if r.cb == nil {

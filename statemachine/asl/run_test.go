@@ -1127,6 +1127,28 @@ func TestDataLimit(t *testing.T) {
 			t.Fatalf("got %s %s %s", res.Status, res.Error, res.Cause)
 		}
 	})
+	// Without history data the states' outputs are not always encoded (their
+	// size is bounded by the input's and the result's): the limit still
+	// holds, as with history data.
+	chain := `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "ResultPath": "$.a", "Next": "B"},
+		"B": {"Type": "Task", "Resource": "r", "ResultPath": "$.b", "Next": "C"}, "C": {"Type": "Task", "Resource": "r", "ResultPath": "$.c", "End": true}}}`
+	for _, omit := range []bool{false, true} {
+		t.Run(fmt.Sprintf("OmitHistoryData %t: three 100 KiB results in one document", omit), func(t *testing.T) {
+			third := `"` + strings.Repeat("x", 100*1024) + `"`
+			res, _ := runDef(t, chain, `{}`, script{"A": {third}, "B": {third}, "C": {third}}, func(o *Options) { o.OmitHistoryData = omit })
+			if res.Status != StatusFailed || res.Error != ErrorDataLimit || !strings.Contains(res.Cause, `"C"`) {
+				t.Fatalf("got %s %s %s, want C's output over the limit", res.Status, res.Error, res.Cause)
+			}
+		})
+		t.Run(fmt.Sprintf("OmitHistoryData %t: three 80 KiB results fit", omit), func(t *testing.T) {
+			third := `"` + strings.Repeat("x", 80*1024) + `"`
+			res, _ := runDef(t, chain, `{}`, script{"A": {third}, "B": {third}, "C": {third}}, func(o *Options) { o.OmitHistoryData = omit })
+			succeeded(t, res)
+			if omit != (res.History[len(res.History)-2].Output == nil) {
+				t.Errorf("the last state's exit has output %t, OmitHistoryData %t", res.History[len(res.History)-2].Output != nil, omit)
+			}
+		})
+	}
 }
 
 func TestMinExecutionTimeoutKeepsRealTimeTasksFromTimingOut(t *testing.T) {
@@ -1144,11 +1166,29 @@ func TestMinExecutionTimeoutKeepsRealTimeTasksFromTimingOut(t *testing.T) {
 	}
 	// Scaled, the 1 s timeout is 1 µs: the real-time task outlives it.
 	res, err := Run(context.Background(), def, nil, Options{Task: slow, TimeScale: 1e-6})
-	if err == nil && res.Status != StatusTimedOut {
-		t.Fatalf("without a floor: status %s, want %s", res.Status, StatusTimedOut)
+	if err != nil || res.Status != StatusTimedOut {
+		t.Fatalf("without a floor: %v, %v; want %s", res.Status, err, StatusTimedOut)
 	}
 	res, err = Run(context.Background(), def, nil, Options{Task: slow, TimeScale: 1e-6, MinExecutionTimeout: time.Second})
 	if err != nil || res.Status != StatusSucceeded {
 		t.Fatalf("with a floor: %v, %v; want SUCCEEDED", res.Status, err)
+	}
+}
+
+// The input is what the execution was given: null stays null (only an
+// empty input means {}).
+func TestRunKeepsANullInput(t *testing.T) {
+	def, err := Parse([]byte(`{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{" null ": "null", "": "{}", "  ": "{}", `{"a": 1}`: `{"a":1}`} {
+		res, err := Run(context.Background(), def, json.RawMessage(in), Options{})
+		if err != nil {
+			t.Fatalf("input %q: %v", in, err)
+		}
+		if res.Status != StatusSucceeded || string(res.Output) != want {
+			t.Errorf("input %q: %s %s, want output %s", in, res.Status, res.Output, want)
+		}
 	}
 }

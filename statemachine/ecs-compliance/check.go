@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
@@ -100,18 +101,15 @@ examples:
 		return 2
 	}
 
-	source, fsys := "policies/ (built in)", policies.FS
-	var files map[string]string
-	var err error
+	source, fsys := builtInPolicy, fs.FS(policies.FS)
 	if *policyDir != "" {
-		if st, serr := os.Stat(*policyDir); serr != nil || !st.IsDir() {
-			return fail("--policy %s: not a folder", *policyDir)
+		dir, err := policyFolder("policy", *policyDir)
+		if err != nil {
+			return fail("%v", err)
 		}
-		source = *policyDir
-		files, err = bundle.ReadFS(os.DirFS(*policyDir))
-	} else {
-		files, err = bundle.ReadFS(fsys)
+		source, fsys = *policyDir, dir
 	}
+	files, err := bundle.ReadFS(fsys)
 	if err != nil {
 		return fail("--policy %s: %v", source, err)
 	}

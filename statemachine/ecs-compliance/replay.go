@@ -71,8 +71,8 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	opts := replay.Options{Run: runOpts}
 	if *baseline != "" {
-		if opts.Baseline, err = policyFolder(*baseline); err != nil {
-			fmt.Fprintf(stderr, "ecs-compliance replay: --baseline: %v\n", err)
+		if opts.Baseline, err = policyFolder("baseline", *baseline); err != nil {
+			fmt.Fprintf(stderr, "ecs-compliance replay: %v\n", err)
 			return 2
 		}
 	}

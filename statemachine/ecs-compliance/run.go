@@ -50,9 +50,9 @@ func addAccountFlags(fl *flag.FlagSet) accountFlags {
 // options reads the world and the policy folder the flags name.
 func (a accountFlags) options() (opts offline.Options, policyName string, err error) {
 	opts = offline.Options{Mode: contract.Mode(*a.mode), Policy: policies.FS}
-	policyName = "policies/ (built in)"
+	policyName = builtInPolicy
 	if *a.policy != "" {
-		if opts.Policy, err = policyFolder(*a.policy); err != nil {
+		if opts.Policy, err = policyFolder("policy", *a.policy); err != nil {
 			return opts, "", err
 		}
 		policyName = *a.policy
@@ -67,9 +67,13 @@ func (a accountFlags) options() (opts offline.Options, policyName string, err er
 	return opts, policyName, nil
 }
 
-func policyFolder(dir string) (fs.FS, error) {
+// builtInPolicy names the policy built into the command in reports.
+const builtInPolicy = "policies/ (built in)"
+
+// policyFolder is the policy folder a flag (--policy, --baseline) names.
+func policyFolder(flag, dir string) (fs.FS, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("--policy %s: not a folder", dir)
+		return nil, fmt.Errorf("--%s %s: not a folder", flag, dir)
 	}
 	return os.DirFS(dir), nil
 }

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/recordtask"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 )
 
 // Random streams: each concern draws from its own, so that a flag that adds
@@ -165,7 +165,7 @@ func Generate(s Spec) (Fleet, error) {
 	if err != nil {
 		return Fleet{}, err
 	}
-	g := &gen{spec: s, partition: recordtask.Partition(s.Region), end: s.Start.Add(s.Span)}
+	g := &gen{spec: s, partition: contract.Partition(s.Region), end: s.Start.Add(s.Span)}
 	g.makeFamilies()
 	g.makeTimes()
 	g.makeTasks()

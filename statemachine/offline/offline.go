@@ -10,6 +10,7 @@
 package offline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -203,6 +204,10 @@ type Runner struct {
 	engine           *policy.Engine
 	tasks            map[string]taskFunc // by Resource (function ARN)
 	rules            []map[string]any
+	// world and files are the account and the policy as New built them
+	// (before any event ran), for Fork.
+	world inmemory.World
+	files map[string]string
 
 	mu    sync.Mutex
 	names map[string]bool // Standard execution names used
@@ -289,14 +294,13 @@ func New(opts Options, events []Event) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := acct.SeedPolicy(bundle.DefaultPath, files); err != nil {
-		return nil, fmt.Errorf("seed policy: %w", err)
-	}
-	r := &Runner{Account: acct, opts: opts, engine: policy.NewEngine(policy.DefaultCacheSize),
-		Bundle:     contract.Bundle{Path: bundle.DefaultPath, Hash: bundle.Hash(files)},
-		Judgements: &judgement.Memory{}, names: map[string]bool{},
+	r := &Runner{opts: opts, world: world, files: files, engine: policy.NewEngine(policy.DefaultCacheSize),
+		Bundle:   contract.Bundle{Path: bundle.DefaultPath, Hash: bundle.Hash(files)},
 		settings: judgement.Settings{Mode: opts.Mode, Approval: opts.Approval != ApprovalOff},
 		rules:    []map[string]any{statemachine.TaskEventPattern(opts.ExcludedClusters), statemachine.RegistrationEventPattern()},
+	}
+	if err := r.open(acct); err != nil {
+		return nil, err
 	}
 	// Compile the bundle into the evaluate step's engine now, so that a broken
 	// policy is reported before any event runs (the workflow would report it
@@ -304,12 +308,44 @@ func New(opts Options, events []Event) (*Runner, error) {
 	if _, err := r.engine.Policy(context.Background(), contract.Bundle{Hash: r.Bundle.Hash, Files: files}); err != nil {
 		return nil, err
 	}
-	if err := r.wire(); err != nil {
+	if err := r.parse(); err != nil {
 		return nil, err
 	}
-	acct.ThrottleFirst(opts.ThrottleFirst)
-	acct.SDKAttempts(SDKAttempts)
 	return r, nil
+}
+
+// Fork returns a runner on a new copy of the account as New built it
+// (before any event ran), with judgements and execution names of its own,
+// that shares r's compiled policy and parsed definitions: replay runs
+// independent groups of events side by side without deriving the world,
+// compiling the policy or parsing the definitions again. r and its forks
+// may run at the same time.
+func (r *Runner) Fork() (*Runner, error) {
+	acct, err := inmemory.Load(r.world) // New loaded the same world
+	if err != nil {
+		return nil, err
+	}
+	f := &Runner{opts: r.opts, world: r.world, files: r.files, engine: r.engine, Bundle: r.Bundle,
+		settings: r.settings, rules: r.rules, triage: r.triage, workflow: r.workflow}
+	if err := f.open(acct); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// open makes acct the runner's account: seeds the policy, starts empty
+// judgement and execution-name stores, and wires every step handler to it.
+func (r *Runner) open(acct *inmemory.Account) error {
+	if err := acct.SeedPolicy(bundle.DefaultPath, r.files); err != nil {
+		return fmt.Errorf("seed policy: %w", err)
+	}
+	r.Account, r.Judgements, r.names = acct, &judgement.Memory{}, map[string]bool{}
+	if err := r.wire(); err != nil {
+		return err
+	}
+	acct.ThrottleFirst(r.opts.ThrottleFirst)
+	acct.SDKAttempts(SDKAttempts)
+	return nil
 }
 
 // functionArn is the local ARN of a Lambda.
@@ -364,15 +400,23 @@ func (r *Runner) wire() error {
 		"report-failure": invoke((&reportfailure.Handler{SNS: acct, TopicArn: r.topicArn(), Claims: acct.Idempotency(),
 			Judgements: r.Judgements}).Handle, nil),
 	}
-	values := map[string]string{statemachine.WorkflowArnPlaceholder: r.stateMachineArn(WorkflowName)}
 	r.tasks = map[string]taskFunc{}
 	for _, f := range statemachine.Functions {
 		h, ok := handlers[f.Dir]
 		if !ok {
 			return fmt.Errorf("offline: no handler for the %s Lambda", f.Dir)
 		}
-		values[f.Placeholder] = r.functionArn(f.Dir)
 		r.tasks[r.functionArn(f.Dir)] = h
+	}
+	return nil
+}
+
+// parse parses the triage and the workflow with the local ARNs of the
+// functions and of the workflow put in.
+func (r *Runner) parse() error {
+	values := map[string]string{statemachine.WorkflowArnPlaceholder: r.stateMachineArn(WorkflowName)}
+	for _, f := range statemachine.Functions {
+		values[f.Placeholder] = r.functionArn(f.Dir)
 	}
 	parse := func(name, doc string) (*asl.Definition, error) {
 		def, err := statemachine.Substitute(doc, values)
@@ -412,20 +456,24 @@ func captureOf(ctx context.Context) *capture {
 }
 
 // invoke adapts a step handler to a Lambda-like JSON invocation and lets the
-// runner keep what it returned (for the record).
+// runner keep what it returned (for the record): the value the handler
+// returned, which step.Invoke encodes (not decoded again from its encoding).
 func invoke[In, Out any](h step.Handler[In, Out], keep func(*capture, Out)) taskFunc {
 	return func(ctx context.Context, payload []byte) ([]byte, error) {
-		out, err := step.Invoke(ctx, h, payload)
-		if err != nil || keep == nil {
+		c := captureOf(ctx)
+		if keep == nil || c == nil {
+			return step.Invoke(ctx, h, payload)
+		}
+		var kept Out
+		b, err := step.Invoke(ctx, func(ctx context.Context, in In) (Out, error) {
+			out, err := h(ctx, in)
+			kept = out
 			return out, err
+		}, payload)
+		if err == nil {
+			c.set(func(c *capture) { keep(c, kept) })
 		}
-		if c := captureOf(ctx); c != nil {
-			var v Out
-			if json.Unmarshal(out, &v) == nil {
-				c.set(func(c *capture) { keep(c, v) })
-			}
-		}
-		return out, nil
+		return b, err
 	}
 }
 
@@ -502,6 +550,9 @@ func (r *Runner) startExecution(ctx context.Context, call asl.TaskCall) (json.Ra
 	if json.Unmarshal(input, &s) == nil { // Input given as a JSON string
 		input = json.RawMessage(s)
 	}
+	if len(bytes.TrimSpace(input)) > 0 && !json.Valid(input) {
+		return nil, &lambdaError{"StepFunctions.InvalidExecutionInputException", "Invalid State Machine Execution Input: the input is not JSON"}
+	}
 	r.mu.Lock()
 	used := r.names[p.Name]
 	r.names[p.Name] = true
@@ -557,8 +608,8 @@ func (r *Runner) Run(ctx context.Context, ev Event) *Record {
 	defer r.finish(rec, c, mark)
 
 	callbacks := asl.NewCallbacks()
-	run := func(def *asl.Definition, input any, size int, machine, name string) (*asl.Result, error) {
-		return asl.RunDecoded(ctx, def, input, size, asl.Options{
+	options := func(machine, name string) asl.Options {
+		return asl.Options{
 			Task: func(ctx context.Context, call asl.TaskCall) (json.RawMessage, error) {
 				out, err := r.task(ctx, call)
 				if err == nil && call.Token != "" {
@@ -573,10 +624,10 @@ func (r *Runner) Run(ctx context.Context, ev Event) *Record {
 			MinExecutionTimeout: minExecutionTimeout,
 			// The record needs the states and their times, not their data.
 			OmitHistoryData: true,
-		})
+		}
 	}
 
-	tres, err := run(r.triage, envelope, len(ev.JSON), TriageName, "")
+	tres, err := asl.RunDecoded(ctx, r.triage, envelope, len(ev.JSON), options(TriageName, ""))
 	if err != nil {
 		return fail("Local.ExecutionError", fmt.Sprintf("%s: triage: %v", ev.Name, err))
 	}
@@ -590,11 +641,7 @@ func (r *Runner) Run(ctx context.Context, ev Event) *Record {
 	started := c.started
 	c.mu.Unlock()
 	for _, s := range started {
-		input, err := asl.DecodeJSON(s.input)
-		if err != nil {
-			return fail("Local.ExecutionError", fmt.Sprintf("%s: workflow input: %v", ev.Name, err))
-		}
-		wres, err := run(r.workflow, input, len(s.input), WorkflowName, s.name)
+		wres, err := asl.Run(ctx, r.workflow, s.input, options(WorkflowName, s.name))
 		if err != nil {
 			return fail("Local.ExecutionError", fmt.Sprintf("%s: workflow: %v", ev.Name, err))
 		}

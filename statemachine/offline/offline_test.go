@@ -132,6 +132,33 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 }
 
+// A fork starts from the account New built, whatever its parent did since,
+// and keeps its own judgements and execution names: the same event runs in
+// it as it first ran in the parent.
+func TestForkStartsFromTheAccountNewBuilt(t *testing.T) {
+	api := readEvent(t, "dockerhub-service-task.json")
+	r := newRunner(t, Options{World: testWorld(t), Mode: contract.ModeEnforce}, api)
+	first := r.Run(context.Background(), api)
+	if len(first.Actions) == 0 || first.Judged == nil {
+		t.Fatalf("the parent's run: actions %v, judged %+v; want a first judgement and a remediation", first.Actions, first.Judged)
+	}
+	if again := r.Run(context.Background(), api); !again.Task.Duplicate {
+		t.Fatalf("the parent's second run is not a duplicate: %+v", again.Task)
+	}
+	f, err := r.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Account == r.Account || f.Judgements == r.Judgements || f.Bundle.Hash != r.Bundle.Hash {
+		t.Fatal("the fork shares the parent's account or judgements, or has another policy")
+	}
+	rec := f.Run(context.Background(), api)
+	if rec.Status != first.Status || !reflect.DeepEqual(rec.Triage, first.Triage) || !reflect.DeepEqual(rec.States, first.States) ||
+		!reflect.DeepEqual(rec.Actions, first.Actions) || rec.Billing != first.Billing || rec.Judged == nil || rec.Task.Duplicate {
+		t.Fatalf("the fork's run differs from the parent's first:\n%+v\n%+v", rec, first)
+	}
+}
+
 func TestRunRecordsWhatEachExecutionDid(t *testing.T) {
 	web, api := readEvent(t, "ecr-service-task.json"), readEvent(t, "dockerhub-service-task.json")
 	r := newRunner(t, Options{World: testWorld(t), Mode: contract.ModeEnforce}, web, api)
@@ -500,13 +527,14 @@ func TestStartExecutionRefusesANameItHasSeen(t *testing.T) {
 		t.Fatalf("task %+v: the test's name is not the claim's", rec.Task)
 	}
 
-	for _, tc := range []struct{ name, arn, execName, want string }{
-		{"another state machine", strings.Replace(r.stateMachineArn(WorkflowName), "workflow", "other", 1), "x", "StepFunctions.StateMachineDoesNotExistException"},
-		{"an empty name", r.stateMachineArn(WorkflowName), "", "StepFunctions.InvalidNameException"},
-		{"a name over 80 characters", r.stateMachineArn(WorkflowName), strings.Repeat("x", 81), "StepFunctions.InvalidNameException"},
+	for _, tc := range []struct{ name, arn, execName, input, want string }{
+		{"another state machine", strings.Replace(r.stateMachineArn(WorkflowName), "workflow", "other", 1), "x", "{}", "StepFunctions.StateMachineDoesNotExistException"},
+		{"an empty name", r.stateMachineArn(WorkflowName), "", "{}", "StepFunctions.InvalidNameException"},
+		{"a name over 80 characters", r.stateMachineArn(WorkflowName), strings.Repeat("x", 81), "{}", "StepFunctions.InvalidNameException"},
+		{"an input that is not JSON", r.stateMachineArn(WorkflowName), "not-json", `{"task": `, "StepFunctions.InvalidExecutionInputException"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			input, _ := json.Marshal(map[string]any{"StateMachineArn": tc.arn, "Name": tc.execName, "Input": "{}"})
+			input, _ := json.Marshal(map[string]any{"StateMachineArn": tc.arn, "Name": tc.execName, "Input": tc.input})
 			_, err := r.task(context.Background(), asl.TaskCall{State: "Start compliance workflow", Resource: startExecution, Input: input, Attempt: 1})
 			if !errors.As(err, &named) || named.ErrorName() != tc.want {
 				t.Fatalf("StartExecution: %v, want %s", err, tc.want)

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"runtime"
 	"sort"
-	"strings"
+	"strconv"
+	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
-
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/recordtask"
 	"github.com/ecs-compliance/ecs-compliance/statemachine/offline"
 )
 
@@ -20,12 +20,13 @@ import (
 // same whatever the number of workers.
 //
 // Two events are in one group when they share a task definition family or a
-// service (the cluster's service a task's group names): everything one
-// event's executions read or change — its task, its judgements (keyed by
-// the task definition and the service), the service it scales, the revision
-// it deregisters, the incident it counts — belongs to its family and its
-// service. Events whose family cannot be read (broken events, other
-// sources) form one group of their own.
+// service, as Record task reads them (recordtask.ParseEvent): everything
+// one event's executions read or change — its task, its judgements (keyed
+// by the task definition and the service), the service it scales, the
+// revision it deregisters, the incident it counts — belongs to its family
+// and its service. An event Record task refuses (broken, of another
+// source, a status the rules do not send) changes nothing the others see:
+// it is a group of its own.
 
 // workers is how many groups replay at once (Options.Workers, default the
 // usable cores).
@@ -36,50 +37,21 @@ func workers(n int) int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// groupKeys are the family and service an event touches ("" when absent).
-func groupKeys(raw []byte) (family, service string) {
-	var e struct {
-		Detail struct {
-			TaskDefinitionArn string `json:"taskDefinitionArn"`
-			ClusterArn        string `json:"clusterArn"`
-			Group             string `json:"group"`
-			RequestParameters struct {
-				Family string `json:"family"`
-			} `json:"requestParameters"`
-		} `json:"detail"`
+// groupKeys are the family and service (cluster ARN/name) an event
+// touches; ok is false when Record task refuses the event.
+func groupKeys(raw []byte) (family, service string, ok bool) {
+	var ev contract.Event
+	if json.Unmarshal(raw, &ev) != nil {
+		return "", "", false
 	}
-	if json.Unmarshal(raw, &e) != nil {
-		return "", ""
+	t, err := recordtask.ParseEvent(ev)
+	if err != nil {
+		return "", "", false
 	}
-	d := e.Detail
-	switch {
-	case d.TaskDefinitionArn != "":
-		family = familyOf(d.TaskDefinitionArn)
-	case d.RequestParameters.Family != "":
-		family = d.RequestParameters.Family
+	if t.Service != "" {
+		service = t.ClusterArn + "/" + t.Service
 	}
-	if name, ok := strings.CutPrefix(d.Group, "service:"); ok && name != "" {
-		service = d.ClusterArn + "/" + name
-	}
-	return family, service
-}
-
-// familyOf is the family of a task definition ARN (task-definition/FAMILY:REV)
-// or of a bare FAMILY:REV.
-func familyOf(td string) string {
-	res := td
-	if a, err := arn.Parse(td); err == nil {
-		res = a.Resource
-	}
-	if name, ok := strings.CutPrefix(res, "task-definition/"); ok {
-		res = name
-	}
-	for i := len(res) - 1; i >= 0; i-- {
-		if res[i] == ':' {
-			return res[:i]
-		}
-	}
-	return res
+	return t.Family, service, true
 }
 
 // partition assigns each event to one of at most n workers: the events of a
@@ -87,6 +59,9 @@ func familyOf(td string) string {
 // many events each (largest group first to the least loaded worker). It
 // returns the worker of each event and the number of workers used.
 func partition(events []offline.Event, n int) ([]int, int) {
+	if n <= 1 {
+		return make([]int, len(events)), 1
+	}
 	parent := map[string]string{}
 	var find func(string) string
 	find = func(k string) string {
@@ -112,19 +87,33 @@ func partition(events []offline.Event, n int) ([]int, int) {
 			}
 		}
 	}
+	// Reading the events is most of the work: n readers, each a slice.
+	type read struct {
+		family, service string
+		ok              bool
+	}
+	reads := make([]read, len(events))
+	var wg sync.WaitGroup
+	per := (len(events) + n - 1) / n
+	for lo := 0; lo < len(events); lo += per {
+		wg.Go(func() {
+			for i := lo; i < min(lo+per, len(events)); i++ {
+				r := &reads[i]
+				r.family, r.service, r.ok = groupKeys(events[i].JSON)
+			}
+		})
+	}
+	wg.Wait()
 	keys := make([]string, len(events))
-	for i, ev := range events {
-		family, service := groupKeys(ev.JSON)
+	for i, r := range reads {
 		switch {
-		case family != "" && service != "":
-			keys[i] = "f:" + family
-			union(keys[i], "s:"+service)
-		case family != "":
-			keys[i] = "f:" + family
-		case service != "":
-			keys[i] = "s:" + service
+		case !r.ok:
+			keys[i] = "?" + strconv.Itoa(i) // refused: a group of its own
+		case r.service != "":
+			keys[i] = "f:" + r.family
+			union(keys[i], "s:"+r.service)
 		default:
-			keys[i] = "?" // unreadable: one group
+			keys[i] = "f:" + r.family
 		}
 		find(keys[i])
 	}
@@ -162,33 +151,34 @@ func partition(events []offline.Event, n int) ([]int, int) {
 	return out, n
 }
 
-// runParallel replays the events on n workers, each with its own runner
-// (its own copy of the account), and counts the records in the events'
-// order.
-func runParallel(ctx context.Context, opts offline.Options, events []offline.Event, n int, progress func(done, total int)) (counted, error) {
+// run replays the events on n workers, the events of worker w (part) in
+// order on runner w — New's runner or a fork of it, each its own copy of the
+// account — and counts the records in the events' order. It returns the
+// count and how long replaying took (the setup not included).
+func run(ctx context.Context, opts offline.Options, events []offline.Event, part []int, n int,
+	progress func(done, total int)) (*Counter, time.Duration, error) {
 	mode := opts.Mode
 	if mode == "" {
 		mode = contract.ModeAudit
 	}
-	t0 := time.Now()
-	part, n := partition(events, n)
-	partitioning := time.Since(t0)
-	runners := make([]*offline.Runner, n)
-	for w := range runners {
-		r, err := offline.New(opts, events)
-		if err != nil {
-			return counted{}, err
-		}
-		runners[w] = r
+	first, err := offline.New(opts, events)
+	if err != nil {
+		return nil, 0, err
 	}
-	// The setup (the accounts, the policy's compilation) is not replaying;
-	// reading the events' groups is.
+	runners := []*offline.Runner{first}
+	for len(runners) < n {
+		r, err := first.Fork()
+		if err != nil {
+			return nil, 0, err
+		}
+		runners = append(runners, r)
+	}
 	start := time.Now()
 	results := make([]chan *offline.Record, n)
 	for w := range results {
 		results[w] = make(chan *offline.Record, 512)
 	}
-	for w := range n {
+	for w, r := range runners {
 		go func() {
 			defer close(results[w])
 			for i, ev := range events {
@@ -199,7 +189,7 @@ func runParallel(ctx context.Context, opts offline.Options, events []offline.Eve
 					results[w] <- offline.FailedRecord(ev.Name, "Local.Canceled", err.Error())
 					continue
 				}
-				results[w] <- runners[w].Run(ctx, ev)
+				results[w] <- r.Run(ctx, ev)
 			}
 		}()
 	}
@@ -213,12 +203,7 @@ func runParallel(ctx context.Context, opts offline.Options, events []offline.Eve
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return counted{}, err
+		return nil, 0, err
 	}
-	s := c.Summary()
-	s.Seconds = (time.Since(start) + partitioning).Seconds()
-	if s.Seconds > 0 {
-		s.EventsPerSecond = float64(s.Events) / s.Seconds
-	}
-	return counted{counter: c, s0: s}, nil
+	return c, time.Since(start), nil
 }

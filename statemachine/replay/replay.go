@@ -356,12 +356,20 @@ type Options struct {
 // Run replays the events and returns the summary (with the bad lines
 // counted in).
 func Run(ctx context.Context, opts Options, events []offline.Event, bad []BadLine) (Summary, error) {
-	n := workers(opts.Workers)
-	c, err := run(ctx, opts.Run, events, n, opts.Progress)
+	start := time.Now()
+	part, n := partition(events, workers(opts.Workers))
+	partitioning := time.Since(start)
+	c, replaying, err := run(ctx, opts.Run, events, part, n, opts.Progress)
 	if err != nil {
 		return Summary{}, err
 	}
-	s := c.s0
+	s := c.Summary()
+	// Reading the events' groups is part of replaying; the setup (the
+	// accounts, the policy's compilation) is not.
+	s.Seconds = (partitioning + replaying).Seconds()
+	if s.Seconds > 0 {
+		s.EventsPerSecond = float64(s.Events) / s.Seconds
+	}
 	s.BadLines = len(bad)
 	for _, b := range bad {
 		if len(s.Errors) >= maxErrors {
@@ -372,51 +380,13 @@ func Run(ctx context.Context, opts Options, events []offline.Event, bad []BadLin
 	if opts.Baseline != nil {
 		bo := opts.Run
 		bo.Policy = opts.Baseline
-		base, err := run(ctx, bo, events, n, nil)
+		base, _, err := run(ctx, bo, events, part, n, nil)
 		if err != nil {
 			return Summary{}, fmt.Errorf("baseline: %w", err)
 		}
-		s.Baseline = Compare(base.counter.Flags(), c.counter.Flags())
+		s.Baseline = Compare(base.Flags(), c.Flags())
 	}
 	return s, nil
-}
-
-type counted struct {
-	counter *Counter
-	s0      Summary
-}
-
-func run(ctx context.Context, opts offline.Options, events []offline.Event, n int, progress func(done, total int)) (counted, error) {
-	if n > 1 {
-		return runParallel(ctx, opts, events, n, progress)
-	}
-	r, err := offline.New(opts, events)
-	if err != nil {
-		return counted{}, err
-	}
-	mode := opts.Mode
-	if mode == "" {
-		mode = contract.ModeAudit
-	}
-	c := NewCounter(mode)
-	start := time.Now()
-	last := start
-	for i, ev := range events {
-		if err := ctx.Err(); err != nil {
-			return counted{}, err
-		}
-		c.Add(r.Run(ctx, ev))
-		if progress != nil && (time.Since(last) > 200*time.Millisecond || i == len(events)-1) {
-			progress(i+1, len(events))
-			last = time.Now()
-		}
-	}
-	s := c.Summary()
-	s.Seconds = time.Since(start).Seconds()
-	if s.Seconds > 0 {
-		s.EventsPerSecond = float64(s.Events) / s.Seconds
-	}
-	return counted{counter: c, s0: s}, nil
 }
 
 // Diff is what a candidate policy flags differently from a baseline.

@@ -79,23 +79,10 @@ func checkDecision(ref string, d approval.Decision) error {
 	if d.At.IsZero() {
 		return step.Errorf(contract.ErrInvalidInput, "approval store: decision without a time")
 	}
-	if d.Nonce != "" && !validNonce(d.Nonce) {
+	if d.Nonce != "" && !approval.ValidNonce(d.Nonce) {
 		return step.Errorf(contract.ErrInvalidInput, "approval store: form nonce %q is not a nonce", d.Nonce)
 	}
 	return nil
-}
-
-// validNonce: a form token's nonce (approval.NewNonce): 26 base32 characters.
-func validNonce(n string) bool {
-	if len(n) != 26 {
-		return false
-	}
-	for _, c := range n {
-		if (c < 'A' || c > 'Z') && (c < '2' || c > '7') {
-			return false
-		}
-	}
-	return true
 }
 
 // seconds truncates to the second in UTC, as the table keeps times.

@@ -86,7 +86,6 @@ func (f *Fake) RegisterScalableTarget(_ context.Context, in *applicationautoscal
 		t.SuspendedState = &astypes.SuspendedState{}
 	}
 	before := *t
-	beforeSS := *t.SuspendedState
 	if in.MinCapacity != nil {
 		t.MinCapacity = aws.Int32(*in.MinCapacity)
 	}
@@ -110,14 +109,27 @@ func (f *Fake) RegisterScalableTarget(_ context.Context, in *applicationautoscal
 		}
 		t.SuspendedState = &now
 	}
-	if !ok || aws.ToInt32(before.MinCapacity) != aws.ToInt32(t.MinCapacity) || aws.ToInt32(before.MaxCapacity) != aws.ToInt32(t.MaxCapacity) ||
-		aws.ToBool(beforeSS.DynamicScalingInSuspended) != aws.ToBool(t.SuspendedState.DynamicScalingInSuspended) ||
-		aws.ToBool(beforeSS.DynamicScalingOutSuspended) != aws.ToBool(t.SuspendedState.DynamicScalingOutSuspended) ||
-		aws.ToBool(beforeSS.ScheduledScalingSuspended) != aws.ToBool(t.SuspendedState.ScheduledScalingSuspended) {
+	if !ok || settingsOf(before) != settingsOf(*t) {
 		f.changes = append(f.changes, Change{API: "RegisterScalableTarget", Target: id})
 	}
 	if failing {
 		return nil, ft.err
 	}
 	return &applicationautoscaling.RegisterScalableTargetOutput{ScalableTargetARN: t.ScalableTargetARN}, nil
+}
+
+// targetSettings are what RegisterScalableTarget sets: the capacity range
+// and the suspended state.
+type targetSettings struct {
+	min, max          int32
+	in, out, schedule bool
+}
+
+func settingsOf(t astypes.ScalableTarget) targetSettings {
+	s := targetSettings{min: aws.ToInt32(t.MinCapacity), max: aws.ToInt32(t.MaxCapacity)}
+	if ss := t.SuspendedState; ss != nil {
+		s.in, s.out = aws.ToBool(ss.DynamicScalingInSuspended), aws.ToBool(ss.DynamicScalingOutSuspended)
+		s.schedule = aws.ToBool(ss.ScheduledScalingSuspended)
+	}
+	return s
 }

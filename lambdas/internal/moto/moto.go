@@ -44,7 +44,6 @@ func Start(t testing.TB) *Server {
 	_ = l.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("start moto_server: %v", err)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -218,29 +217,24 @@ func (t *Table) NoteReport(ctx context.Context, taskDefinitionArn, policyHash st
 		if found && noter != "" && old.Noter == noter {
 			return news, resolve, nil // a retry of the same judgement: nothing to write
 		}
-		rules := make([]types.AttributeValue, len(next.Rules))
-		for i, r := range next.Rules {
-			rules[i] = s(r)
-		}
 		in := &dynamodb.PutItemInput{
 			TableName: aws.String(t.Name),
 			Item: map[string]types.AttributeValue{
 				AttrPK: s(revisionPK(taskDefinitionArn)), attrTaskDef: s(taskDefinitionArn), attrPolicy: s(policyHash),
-				attrDigest: s(next.Digest), attrRules: &types.AttributeValueMemberL{Value: rules},
+				attrDigest: s(next.Digest), attrRules: list(next.Rules),
 				attrNoter: s(next.Noter), attrNews: &types.AttributeValueMemberBOOL{Value: next.News},
 				attrResolve:    list(next.Resolve),
 				attrReportedAt: s(now.UTC().Format(time.RFC3339)), AttrExpiresAt: n(now.Add(keepFor).Unix()),
 			},
-			ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#digest": attrDigest, "#reportedAt": attrReportedAt},
+			// Written over nothing, or over exactly what was read.
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
 		}
 		if found {
 			in.ConditionExpression = aws.String("#digest = :digest AND #reportedAt = :reportedAt")
+			in.ExpressionAttributeNames = map[string]string{"#digest": attrDigest, "#reportedAt": attrReportedAt}
 			in.ExpressionAttributeValues = map[string]types.AttributeValue{
 				":digest": s(old.Digest), ":reportedAt": s(old.ReportedAt.UTC().Format(time.RFC3339))}
-			delete(in.ExpressionAttributeNames, "#pk")
-		} else {
-			in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
-			in.ExpressionAttributeNames = map[string]string{"#pk": AttrPK}
 		}
 		_, err = t.API.PutItem(ctx, in)
 		var ccf *types.ConditionalCheckFailedException
@@ -395,6 +389,3 @@ func num(item map[string]types.AttributeValue, name string) int64 {
 	}
 	return 0
 }
-
-// String names the table for logs.
-func (t *Table) String() string { return fmt.Sprintf("judgement table %s", t.Name) }

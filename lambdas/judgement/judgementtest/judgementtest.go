@@ -1,5 +1,6 @@
 // Package judgementtest holds the behaviour every judgement.Store must
-// have, run against the in-memory store and the DynamoDB table alike.
+// have, run against the in-memory store and the DynamoDB table alike, and
+// the judgements table on moto that the DynamoDB tests share.
 package judgementtest
 
 import (
@@ -8,10 +9,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/internal/moto"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement/dynamo"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 )
+
+// MotoTable is an empty judgements table ("judgements", partition key
+// dynamo.AttrPK) on a moto server started for the test, behind the real
+// DynamoDB client (see package moto for when the test is skipped).
+func MotoTable(t testing.TB) *dynamo.Table {
+	t.Helper()
+	client := dynamodb.NewFromConfig(moto.Start(t).Config())
+	table := &dynamo.Table{API: client, Name: "judgements"}
+	if _, err := client.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(table.Name),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(dynamo.AttrPK), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(dynamo.AttrPK), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return table
+}
 
 // T0 is the tests' clock.
 var T0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)

@@ -1,10 +1,11 @@
 // Package builtins holds the custom OPA built-in functions the policy library
 // uses: image.parse (image references), image.registry (configured
 // registries), secret.scan (credentials in a value) and secret.entropy
-// (Shannon entropy of a string). The evaluate step adds them to each query it prepares (Options); the
-// project's OPA command (policies/cmd/opa) registers them globally (Register)
-// so that `opa test`, `opa check` and `opa fmt` know them too; Regal learns
-// their declaration from policies/.regal/config.yaml.
+// (Shannon entropy of a string). The evaluate step adds them to each query
+// it prepares (Options); the project's OPA command (policies/cmd/opa)
+// registers them globally (Register) so that `opa test`, `opa check` and
+// `opa fmt` know them too; Regal learns their declaration from
+// policies/.regal/config.yaml.
 package builtins
 
 import (
@@ -20,75 +21,77 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/lambdas/policy/builtins/registry"
 )
 
-// ImageParseName is the name policies call: image.parse(ref).
-const ImageParseName = "image.parse"
+// The custom built-ins' declarations: one string argument each, memoized
+// within a query.
 
 // ImageParse declares image.parse(ref): the parts of a container image
 // reference, normalized as Docker does ("nginx" is
 // docker.io/library/nginx). It never fails: a reference that does not parse
 // comes back with valid false and the parser's error, so that a policy can
 // report it.
-var ImageParse = &rego.Function{
-	Name: ImageParseName,
-	Description: "Parses a container image reference with github.com/distribution/reference " +
+var ImageParse = stringFunction("image.parse",
+	"Parses a container image reference with github.com/distribution/reference "+
 		"(ParseNormalizedNamed) and returns {valid, error, registry, registry_id, repository, name, tag, digest, normalized}.",
-	Decl: types.NewFunction(
-		types.Args(types.Named("ref", types.S).Description("image reference, e.g. nginx:1.25 or 123456789012.dkr.ecr.us-east-1.amazonaws.com/web@sha256:...")),
-		types.Named("image", types.NewObject([]*types.StaticProperty{
-			types.NewStaticProperty("valid", types.B),
-			types.NewStaticProperty("error", types.S),
-			types.NewStaticProperty("registry", types.S),
-			types.NewStaticProperty("registry_id", types.S),
-			types.NewStaticProperty("repository", types.S),
-			types.NewStaticProperty("name", types.S),
-			types.NewStaticProperty("tag", types.S),
-			types.NewStaticProperty("digest", types.S),
-			types.NewStaticProperty("normalized", types.S),
-		}, nil)).Description("the parsed reference; registry is the host (and port) exactly, never a prefix; "+
-			"registry_id the registry's identity (every endpoint of one Amazon ECR registry has the same)"),
-	),
-	Memoize: true,
-}
-
-// ImageRegistryName is the name policies call: image.registry(entry).
-const ImageRegistryName = "image.registry"
+	types.Named("ref", types.S).Description("image reference, e.g. nginx:1.25 or 123456789012.dkr.ecr.us-east-1.amazonaws.com/web@sha256:..."),
+	types.Named("image", types.NewObject([]*types.StaticProperty{
+		types.NewStaticProperty("valid", types.B),
+		types.NewStaticProperty("error", types.S),
+		types.NewStaticProperty("registry", types.S),
+		types.NewStaticProperty("registry_id", types.S),
+		types.NewStaticProperty("repository", types.S),
+		types.NewStaticProperty("name", types.S),
+		types.NewStaticProperty("tag", types.S),
+		types.NewStaticProperty("digest", types.S),
+		types.NewStaticProperty("normalized", types.S),
+	}, nil)).Description("the parsed reference; registry is the host (and port) exactly, never a prefix; "+
+		"registry_id the registry's identity (every endpoint of one Amazon ECR registry has the same)"),
+)
 
 // ImageRegistry declares image.registry(entry): a configured registry,
 // "host[:port][/repository/path]", with the identity of its host (the same
 // as image.parse's registry_id for an image from that registry). It never
 // fails: an entry that is not a registry comes back with valid false and
 // the reason.
-var ImageRegistry = &rego.Function{
-	Name: ImageRegistryName,
-	Description: "Parses a configured registry (host[:port][/path]) and returns {valid, error, host, path, registry_id}; " +
+var ImageRegistry = stringFunction("image.registry",
+	"Parses a configured registry (host[:port][/path]) and returns {valid, error, host, path, registry_id}; "+
 		"registry_id identifies the registry whatever endpoint spells it (Amazon ECR FIPS, dual-stack, China; Docker Hub aliases).",
-	Decl: types.NewFunction(
-		types.Args(types.Named("entry", types.S).Description("configured registry, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com or ghcr.io/acme")),
-		types.Named("registry", types.NewObject([]*types.StaticProperty{
-			types.NewStaticProperty("valid", types.B),
-			types.NewStaticProperty("error", types.S),
-			types.NewStaticProperty("host", types.S),
-			types.NewStaticProperty("path", types.S),
-			types.NewStaticProperty("registry_id", types.S),
-		}, nil)).Description("the parsed entry"),
-	),
-	Memoize: true,
-}
+	types.Named("entry", types.S).Description("configured registry, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com or ghcr.io/acme"),
+	types.Named("registry", types.NewObject([]*types.StaticProperty{
+		types.NewStaticProperty("valid", types.B),
+		types.NewStaticProperty("error", types.S),
+		types.NewStaticProperty("host", types.S),
+		types.NewStaticProperty("path", types.S),
+		types.NewStaticProperty("registry_id", types.S),
+	}, nil)).Description("the parsed entry"),
+)
 
-// SecretEntropyName is the name policies call: secret.entropy(s).
-const SecretEntropyName = "secret.entropy"
+// SecretScan declares secret.scan(value): the credentials of known formats
+// in a value (AWS access key IDs, GitHub, GitLab, Slack, Stripe, npm, PyPI,
+// SendGrid, OpenAI, Google, Azure, Mailchimp, Square, Telegram and Discord
+// tokens, Slack webhooks, JSON Web Tokens, credentials in URLs, private
+// keys), at most one per kind, each with a redacted form: never the value.
+var SecretScan = stringFunction("secret.scan",
+	"Finds credentials of known formats in a value (detect-secrets' plugins) and returns "+
+		"[{kind, redacted}], at most one per kind, ordered by kind; redacted never holds the secret.",
+	types.Named("value", types.S).Description("the value to scan"),
+	types.Named("credentials", types.NewArray(nil, types.NewObject([]*types.StaticProperty{
+		types.NewStaticProperty("kind", types.S),
+		types.NewStaticProperty("redacted", types.S),
+	}, nil))).Description("the credentials found"),
+)
 
 // SecretEntropy declares secret.entropy(s): the Shannon entropy of s, in
 // bits per character (0 for ""), as detect-secrets computes it for its
 // high-entropy string detectors.
-var SecretEntropy = &rego.Function{
-	Name:        SecretEntropyName,
-	Description: "Shannon entropy of a string in bits per character (detect-secrets' measure for high-entropy strings).",
-	Decl: types.NewFunction(
-		types.Args(types.Named("s", types.S).Description("the string")),
-		types.Named("bits", types.N).Description("entropy in bits per character"),
-	),
-	Memoize: true,
+var SecretEntropy = stringFunction("secret.entropy",
+	"Shannon entropy of a string in bits per character (detect-secrets' measure for high-entropy strings).",
+	types.Named("s", types.S).Description("the string"),
+	types.Named("bits", types.N).Description("entropy in bits per character"),
+)
+
+// stringFunction declares a memoized built-in of one string argument.
+func stringFunction(name, description string, arg, result types.Type) *rego.Function {
+	return &rego.Function{Name: name, Description: description, Decl: types.NewFunction(types.Args(arg), result), Memoize: true}
 }
 
 var errNoRegistry = errors.New("the image reference names no registry")
@@ -193,77 +196,21 @@ func (img Image) term() *ast.Term {
 	)
 }
 
-// imageParse is the built-in's implementation. A non-string argument is an
-// error (the call is then undefined in the policy, or an evaluation error
-// under strict built-in errors).
-func imageParse(_ rego.BuiltinContext, ref *ast.Term) (*ast.Term, error) {
-	s, ok := ref.Value.(ast.String)
-	if !ok {
-		return nil, &typeError{fn: ImageParseName, got: ast.ValueName(ref.Value)}
-	}
-	return ParseImage(string(s)).term(), nil
-}
-
-// imageRegistry is image.registry's implementation.
-func imageRegistry(_ rego.BuiltinContext, entry *ast.Term) (*ast.Term, error) {
-	s, ok := entry.Value.(ast.String)
-	if !ok {
-		return nil, &typeError{fn: ImageRegistryName, got: ast.ValueName(entry.Value)}
-	}
-	r := registry.ParseEntry(string(s))
+// imageRegistry is image.registry's result for an entry.
+func imageRegistry(entry string) *ast.Term {
+	r := registry.ParseEntry(entry)
 	return ast.ObjectTerm(
 		ast.Item(ast.StringTerm("valid"), ast.BooleanTerm(r.Valid)),
 		ast.Item(ast.StringTerm("error"), ast.StringTerm(r.Error)),
 		ast.Item(ast.StringTerm("host"), ast.StringTerm(r.Host)),
 		ast.Item(ast.StringTerm("path"), ast.StringTerm(r.Path)),
 		ast.Item(ast.StringTerm("registry_id"), ast.StringTerm(r.RegistryID)),
-	), nil
+	)
 }
 
-// secretEntropy is secret.entropy's implementation.
-func secretEntropy(_ rego.BuiltinContext, s *ast.Term) (*ast.Term, error) {
-	str, ok := s.Value.(ast.String)
-	if !ok {
-		return nil, &typeError{fn: SecretEntropyName, got: ast.ValueName(s.Value)}
-	}
-	return ast.FloatNumberTerm(Entropy(string(str))), nil
-}
-
-type typeError struct{ fn, got string }
-
-func (e *typeError) Error() string {
-	return e.fn + ": operand 1 must be string but got " + e.got
-}
-
-// SecretScanName is the name policies call: secret.scan(value).
-const SecretScanName = "secret.scan"
-
-// SecretScan declares secret.scan(value): the credentials of known formats
-// in a value (AWS access key IDs, GitHub, GitLab, Slack, Stripe, npm, PyPI,
-// SendGrid, OpenAI, Google, Azure, Mailchimp, Square, Telegram and Discord
-// tokens, Slack webhooks, JSON Web Tokens, credentials in URLs, private
-// keys), at most one per kind, each with a redacted form: never the value.
-var SecretScan = &rego.Function{
-	Name: SecretScanName,
-	Description: "Finds credentials of known formats in a value (detect-secrets' plugins) and returns " +
-		"[{kind, redacted}], at most one per kind, ordered by kind; redacted never holds the secret.",
-	Decl: types.NewFunction(
-		types.Args(types.Named("value", types.S).Description("the value to scan")),
-		types.Named("credentials", types.NewArray(nil, types.NewObject([]*types.StaticProperty{
-			types.NewStaticProperty("kind", types.S),
-			types.NewStaticProperty("redacted", types.S),
-		}, nil))).Description("the credentials found"),
-	),
-	Memoize: true,
-}
-
-// secretScan is secret.scan's implementation.
-func secretScan(_ rego.BuiltinContext, value *ast.Term) (*ast.Term, error) {
-	s, ok := value.Value.(ast.String)
-	if !ok {
-		return nil, &typeError{fn: SecretScanName, got: ast.ValueName(value.Value)}
-	}
-	found := ScanSecrets(string(s))
+// secretScan is secret.scan's result for a value.
+func secretScan(value string) *ast.Term {
+	found := ScanSecrets(value)
 	terms := make([]*ast.Term, 0, len(found))
 	for _, c := range found {
 		terms = append(terms, ast.ObjectTerm(
@@ -271,18 +218,38 @@ func secretScan(_ rego.BuiltinContext, value *ast.Term) (*ast.Term, error) {
 			ast.Item(ast.StringTerm("redacted"), ast.StringTerm(c.Redacted)),
 		))
 	}
-	return ast.ArrayTerm(terms...), nil
+	return ast.ArrayTerm(terms...)
 }
 
-// all is every custom built-in with its implementation.
+// all is every custom built-in: its declaration and its implementation.
 var all = []struct {
 	decl *rego.Function
 	impl rego.Builtin1
 }{
-	{ImageParse, imageParse},
-	{ImageRegistry, imageRegistry},
-	{SecretScan, secretScan},
-	{SecretEntropy, secretEntropy},
+	{ImageParse, onString(ImageParse, func(ref string) *ast.Term { return ParseImage(ref).term() })},
+	{ImageRegistry, onString(ImageRegistry, imageRegistry)},
+	{SecretScan, onString(SecretScan, secretScan)},
+	{SecretEntropy, onString(SecretEntropy, func(s string) *ast.Term { return ast.FloatNumberTerm(Entropy(s)) })},
+}
+
+// onString is the implementation of the built-in fn from f, a function of
+// its string argument. Any other argument is an error (the call is then
+// undefined in the policy, or an evaluation error under strict built-in
+// errors).
+func onString(fn *rego.Function, f func(string) *ast.Term) rego.Builtin1 {
+	return func(_ rego.BuiltinContext, arg *ast.Term) (*ast.Term, error) {
+		s, ok := arg.Value.(ast.String)
+		if !ok {
+			return nil, &typeError{fn: fn.Name, got: ast.ValueName(arg.Value)}
+		}
+		return f(string(s)), nil
+	}
+}
+
+type typeError struct{ fn, got string }
+
+func (e *typeError) Error() string {
+	return e.fn + ": operand 1 must be string but got " + e.got
 }
 
 // Functions returns the declarations of the custom built-ins, in a stable

@@ -289,10 +289,7 @@ func tokenPage(err error, p approval.Params, path string) events.LambdaFunctionU
 
 // again is the confirmation page's address for the link p (a relative URL:
 // the endpoint's path and the link's query).
-func again(p approval.Params, path string) string {
-	return path + "?" + approval.ParamRef + "=" + url.QueryEscape(p.Ref) + "&" + approval.ParamAction + "=" + url.QueryEscape(p.Action) +
-		"&" + approval.ParamExp + "=" + url.QueryEscape(p.Exp) + "&" + approval.ParamSig + "=" + url.QueryEscape(p.Sig)
-}
+func again(p approval.Params, path string) string { return path + "?" + p.Query() }
 
 func humanDuration(d time.Duration) string {
 	if d%time.Hour == 0 {

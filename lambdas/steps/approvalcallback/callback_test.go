@@ -153,9 +153,7 @@ func (e *env) form(t testing.TB, p approval.Params) url.Values {
 	return v
 }
 
-func query(p approval.Params) string {
-	return "ref=" + p.Ref + "&action=" + p.Action + "&exp=" + p.Exp + "&sig=" + p.Sig
-}
+func query(p approval.Params) string { return p.Query() }
 
 func request(method, rawQuery, body string) events.LambdaFunctionURLRequest {
 	return events.LambdaFunctionURLRequest{

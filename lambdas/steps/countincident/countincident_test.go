@@ -11,14 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
-	"github.com/ecs-compliance/ecs-compliance/lambdas/internal/moto"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement"
-	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement/dynamo"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement/judgementtest"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/countincident"
 )
@@ -244,23 +239,5 @@ func TestHandleNamesItsErrors(t *testing.T) {
 // TestHandleOpensAnIncidentOnceUnderConcurrentTasks only: moto's server does
 // not serialise concurrent updates of one item as DynamoDB does.)
 func TestThroughDynamoDB(t *testing.T) {
-	srv := moto.Start(t)
-	client := dynamodb.NewFromConfig(srv.Config())
-	ctx := context.Background()
-	if _, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("judgements"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(dynamo.AttrPK), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(dynamo.AttrPK), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	table := &dynamo.Table{API: client, Name: "judgements"}
-	runIncident(t, table, nil)
-	t.Run("a missing table is a named error", func(t *testing.T) {
-		h := &countincident.Handler{Store: &dynamo.Table{API: client, Name: "absent"}}
-		if _, err := h.Handle(ctx, remediated("1b2c3d4e5f6a41829304b5c6d7e8f9a0", tdArn, policy)); err == nil || step.Name(err) == contract.ErrTransient {
-			t.Fatalf("err = %v (%s); want a permanent named error", err, step.Name(err))
-		}
-	})
+	runIncident(t, judgementtest.MotoTable(t), nil)
 }

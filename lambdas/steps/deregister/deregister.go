@@ -84,7 +84,7 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Actio
 			for _, u := range users {
 				res.SharedWith = append(res.SharedWith, u.arn)
 			}
-			res.Detail = sharedDetail(shortTD(res.Target), users)
+			res.Detail = sharedDetail(remediate.TaskDefinitionName(res.Target), users)
 			slog.WarnContext(ctx, "task definition shared with excluded resources: not deregistered", "taskDefinition", res.Target, "sharedWith", res.SharedWith)
 			return remediate.Done(ctx, res)
 		}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -207,16 +206,6 @@ func sharedDetail(td string, users []user) string {
 	}
 	return fmt.Sprintf("task definition %s is also used by what remediation must leave alone: %s; so it was not deregistered "+
 		"(an exclusion protects what it names). Deregister it yourself once they no longer use it", td, strings.Join(whats, ", "))
-}
-
-// shortTD is family:revision of a task definition ARN.
-func shortTD(td string) string {
-	if a, err := arn.Parse(td); err == nil {
-		if s, ok := strings.CutPrefix(a.Resource, "task-definition/"); ok {
-			return s
-		}
-	}
-	return td
 }
 
 func lastPart(s string) string { return s[strings.LastIndex(s, "/")+1:] }

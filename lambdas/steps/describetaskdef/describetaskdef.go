@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,41 +67,40 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Descr
 	d := contract.Described{TaskDefinition: raw}
 	if l := st.Lookup; l != nil && l.Subject != "" {
 		d.TaskDefinitionTags, d.ServiceTags, d.Service = l.TaskDefinitionTags, l.ServiceTags, l.Service
-	} else {
-		d.TaskDefinitionTags = map[string]string{}
-		for _, t := range out.Tags {
-			d.TaskDefinitionTags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-		if serviceArn := task.ServiceArn(); serviceArn != "" {
-			svc, err := h.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(serviceArn)})
-			switch {
-			case err != nil && serviceGone(err):
-				slog.InfoContext(ctx, "service is gone; it adds no tags", "service", serviceArn, "error", err.Error())
-			case err != nil:
-				return contract.Described{}, step.AWSError("ListTagsForResource "+serviceArn, err)
-			default:
-				d.ServiceTags = map[string]string{}
-				for _, t := range svc.Tags {
-					d.ServiceTags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-				}
-			}
-		}
+	} else if d.TaskDefinitionTags, d.ServiceTags, err = h.tags(ctx, task, out.Tags); err != nil {
+		return contract.Described{}, err
 	}
-	d.Tags = MergeTags(d.TaskDefinitionTags, d.ServiceTags)
+	// input.tags: the task definition's tags with the service's over them.
+	d.Tags = make(map[string]string, len(d.TaskDefinitionTags)+len(d.ServiceTags))
+	maps.Copy(d.Tags, d.TaskDefinitionTags)
+	maps.Copy(d.Tags, d.ServiceTags)
 	return d, nil
 }
 
-// MergeTags is input.tags: the task definition's tags with the service's
-// over them.
-func MergeTags(taskDefinition, service map[string]string) map[string]string {
-	tags := make(map[string]string, len(taskDefinition)+len(service))
-	for k, v := range taskDefinition {
-		tags[k] = v
+// tags are the task definition's tags (tdTags) and, for a service's task,
+// the service's (nil when the service is gone).
+func (h *Handler) tags(ctx context.Context, task *contract.Task, tdTags []types.Tag) (taskDefinition, service map[string]string, err error) {
+	serviceArn := task.ServiceArn()
+	if serviceArn == "" {
+		return tagMap(tdTags), nil, nil
 	}
-	for k, v := range service {
-		tags[k] = v
+	svc, err := h.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(serviceArn)})
+	switch {
+	case err != nil && serviceGone(err):
+		slog.InfoContext(ctx, "service is gone; it adds no tags", "service", serviceArn, "error", err.Error())
+		return tagMap(tdTags), nil, nil
+	case err != nil:
+		return nil, nil, step.AWSError("ListTagsForResource "+serviceArn, err)
 	}
-	return tags
+	return tagMap(tdTags), tagMap(svc.Tags), nil
+}
+
+func tagMap(tags []types.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
 }
 
 // rawTaskDefinition is the taskDefinition member of a DescribeTaskDefinition

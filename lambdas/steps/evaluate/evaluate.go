@@ -34,9 +34,10 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 )
 
-// Engine evaluates a bundle's decision for an input (policy.Engine).
+// Engine evaluates a bundle's decision for an input (policy.Engine);
+// taskScoped asks for the rules a task-scoped exemption could lift too.
 type Engine interface {
-	Evaluate(ctx context.Context, b contract.Bundle, input any) (policy.Result, error)
+	Evaluate(ctx context.Context, b contract.Bundle, input any, taskScoped bool) (policy.Result, error)
 }
 
 // Handler evaluates a task against the policy.
@@ -86,7 +87,8 @@ func (h *Handler) Evaluate(ctx context.Context, st contract.State) (contract.Eva
 		return contract.Evaluation{}, err
 	}
 	bundle := st.Evaluation.Policy
-	res, err := h.Engine.Evaluate(ctx, bundle, input)
+	registration := st.Task != nil && st.Task.Kind == contract.KindRegistration
+	res, err := h.Engine.Evaluate(ctx, bundle, input, registration)
 	if err != nil {
 		return contract.Evaluation{}, err
 	}
@@ -100,7 +102,7 @@ func (h *Handler) Evaluate(ctx context.Context, st contract.State) (contract.Eva
 	if out.Policy.Hash == "" {
 		out.Policy.Hash = bundle.Hash
 	}
-	if st.Task != nil && st.Task.Kind == contract.KindRegistration && out.Outcome == contract.OutcomeRemediate && res.TaskScopedKnown {
+	if registration && out.Outcome == contract.OutcomeRemediate && res.TaskScopedKnown {
 		out.HoldsForEveryTask = !slices.Contains(res.TaskScopedRules, "*") && slices.ContainsFunc(d.Violations, func(v contract.Violation) bool {
 			return !slices.Contains(res.TaskScopedRules, v.Rule)
 		})

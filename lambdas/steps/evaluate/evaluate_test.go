@@ -195,6 +195,45 @@ func TestApprovalRequired(t *testing.T) {
 	}
 }
 
+// A registration's judgement holds for every task of the revision only
+// through violations that no cluster- or service-scoped exemption could
+// lift; a task's judgement never claims it (and does not evaluate the
+// task-scoped rules at all).
+func TestHoldsForEveryTask(t *testing.T) {
+	registration := func(b contract.Bundle) contract.State {
+		st := fiveContainers(t, b)
+		st.Task.Kind = contract.KindRegistration
+		return st
+	}
+	liftable := withData(t, func(cfg map[string]any) {
+		cfg["exemptions"] = []any{map[string]any{
+			"scope": map[string]any{"cluster": "prod"}, "rules": []any{"approved_registries"},
+			"reason": "vendor images", "expires": "2099-12-31",
+		}}
+	})
+	tests := []struct {
+		name string
+		st   contract.State
+		want bool
+	}{
+		{"a registration with no task-scoped exemption", registration(library(t)), true},
+		{"a registration whose deny-level rule a cluster exemption could lift", registration(liftable), false},
+		{"a task", fiveContainers(t, library(t)), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &evaluate.Handler{Engine: policy.NewEngine(0), Mode: contract.ModeEnforce}
+			got, err := h.Evaluate(context.Background(), tt.st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Outcome != contract.OutcomeRemediate || got.HoldsForEveryTask != tt.want {
+				t.Errorf("outcome %s, HoldsForEveryTask %t; want REMEDIATE, %t", got.Outcome, got.HoldsForEveryTask, tt.want)
+			}
+		})
+	}
+}
+
 func TestResultKeepsTheBundleIdentityButNotItsFiles(t *testing.T) {
 	b := library(t)
 	h := &evaluate.Handler{Engine: policy.NewEngine(0), Mode: contract.ModeEnforce}
@@ -330,7 +369,7 @@ func TestAccountAndRegionFallBackToTheRecordedTask(t *testing.T) {
 
 type failingEngine struct{ err error }
 
-func (f failingEngine) Evaluate(context.Context, contract.Bundle, any) (policy.Result, error) {
+func (f failingEngine) Evaluate(context.Context, contract.Bundle, any, bool) (policy.Result, error) {
 	return policy.Result{}, f.err
 }
 

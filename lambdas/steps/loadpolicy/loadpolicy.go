@@ -14,17 +14,13 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/lambdas/policystore"
 )
 
-// MaxBundleBytes is the largest bundle the step returns (see
-// policystore.MaxBundleBytes).
-const MaxBundleBytes = policystore.MaxBundleBytes
-
 // Handler is the step.
 type Handler struct {
 	SSM ssm.GetParametersByPathAPIClient
 	// Path is the Parameter Store path of the bundle; bundle.DefaultPath when
 	// empty.
 	Path string
-	// MaxBytes overrides MaxBundleBytes (tests).
+	// MaxBytes overrides policystore.MaxBundleBytes (tests).
 	MaxBytes int
 }
 

@@ -8,26 +8,16 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/awsraw"
-	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/internal/ecstest"
-	"github.com/ecs-compliance/ecs-compliance/lambdas/internal/moto"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement"
-	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement/dynamo"
-	"github.com/ecs-compliance/ecs-compliance/lambdas/policystore"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement/judgementtest"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/lookup"
 )
@@ -101,7 +91,7 @@ func TestThroughECSClient(t *testing.T) {
 			if !tc.wantService {
 				delete(e.services, clusterArn+"|api")
 			}
-			want := keyOf2(t, e, st)
+			want := keyWith(t, e, st, contract.ModeEnforce)
 			if got.Subject != want.Subject || got.Key != want.Key {
 				t.Errorf("subject %s through the client, %s through the fake", got.Subject, want.Subject)
 			}
@@ -142,15 +132,6 @@ func TestThroughECSClient(t *testing.T) {
 	}
 }
 
-func keyOf2(t *testing.T, e *fakeECS, st contract.State) contract.Lookup {
-	t.Helper()
-	out, err := handler(e, &fakePolicy{hash: policyHash}, newStore(), contract.ModeEnforce).Handle(context.Background(), st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func jsonEqual(a, b json.RawMessage) bool {
 	var x, y any
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
@@ -164,18 +145,8 @@ func jsonEqual(a, b json.RawMessage) bool {
 // key, a second execution that finds it marked, and a stored judgement
 // read back.
 func TestThroughDynamoDB(t *testing.T) {
-	srv := moto.Start(t)
-	client := dynamodb.NewFromConfig(srv.Config())
+	table := judgementtest.MotoTable(t)
 	ctx := context.Background()
-	if _, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("judgements"),
-		AttributeDefinitions: []dbtypes.AttributeDefinition{{AttributeName: aws.String(dynamo.AttrPK), AttributeType: dbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []dbtypes.KeySchemaElement{{AttributeName: aws.String(dynamo.AttrPK), KeyType: dbtypes.KeyTypeHash}},
-		BillingMode:          dbtypes.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	table := &dynamo.Table{API: client, Name: "judgements"}
 	pol := &fakePolicy{hash: policyHash}
 	a, b := stateOf(t, "service-task-pending.json"), stateOf(t, "service-task-other.json")
 	enforce := handler(newFakeECS(t), pol, table, contract.ModeEnforce)
@@ -223,135 +194,4 @@ func TestThroughDynamoDB(t *testing.T) {
 	if rec, _, _ := table.Get(ctx, first.Key); rec.Status != judgement.StatusPending || rec.Owner != later.Task.ExecutionName {
 		t.Fatalf("after expiry the key is %+v; want pending for %s", rec, later.Task.ExecutionName)
 	}
-	t.Run("a missing table is a named error", func(t *testing.T) {
-		h := handler(newFakeECS(t), pol, &dynamo.Table{API: client, Name: "absent"}, contract.ModeAudit)
-		if _, err := h.Handle(ctx, a); err == nil || step.Name(err) == contract.ErrTransient {
-			t.Fatalf("err = %v (%s); want a permanent named error", err, step.Name(err))
-		}
-	})
-}
-
-// pagedSSM is Parameter Store for the policy cache: the bundle's
-// parameters, a count of calls, and errors to inject.
-type pagedSSM struct {
-	mu     sync.Mutex
-	params map[string]string
-	errs   []error
-	calls  int
-}
-
-func (p *pagedSSM) GetParametersByPath(_ context.Context, in *ssm.GetParametersByPathInput, _ ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls++
-	if len(p.errs) > 0 {
-		err := p.errs[0]
-		p.errs = p.errs[1:]
-		return nil, err
-	}
-	out := &ssm.GetParametersByPathOutput{}
-	names := make([]string, 0, len(p.params))
-	for n := range p.params {
-		if strings.HasPrefix(n, aws.ToString(in.Path)+"/") {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	for i, n := range names {
-		out.Parameters = append(out.Parameters, ssmtypes.Parameter{Name: aws.String(n), Value: aws.String(p.params[n]), Version: int64(i + 1)})
-	}
-	return out, nil
-}
-
-func (p *pagedSSM) hash() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	files := map[string]string{}
-	for n, v := range p.params {
-		f, _ := bundle.FileName(bundle.DefaultPath, n)
-		files[f] = v
-	}
-	return bundle.Hash(files)
-}
-
-// TestPolicyHashComesFromTheCache: the key's policy hash is the one
-// policystore.Cache keeps for its TTL; a new policy version reaches the
-// key after it; a failed load is named and tried again on the next task.
-func TestPolicyHashComesFromTheCache(t *testing.T) {
-	ctx := context.Background()
-	p := &pagedSSM{params: map[string]string{
-		bundle.DefaultPath + "/data.json":                    `{"ecs":{"config":{"registries":[]}}}`,
-		bundle.DefaultPath + "/ecs/compliance/decision.rego": "package ecs.compliance\n",
-	}}
-	clock := mustTime(t, pendingAt)
-	cache := &policystore.Cache{SSM: p, TTL: time.Minute, Now: func() time.Time { return clock }}
-	h := handler(newFakeECS(t), cache, newStore(), contract.ModeAudit)
-	v1 := p.hash()
-
-	steps := []struct {
-		name      string
-		advance   time.Duration
-		change    bool
-		fail      error
-		wantCalls int
-		wantNew   bool // a policy hash other than the previous step's
-		wantErr   string
-	}{
-		{"the first task loads the policy", 0, false, nil, 1, true, ""},
-		{"within the TTL the cached hash is used", 20 * time.Second, false, nil, 1, false, ""},
-		{"a new policy version is not seen within the TTL", 20 * time.Second, true, nil, 1, false, ""},
-		{"after the TTL the new version makes a new key", 20 * time.Second, false, nil, 2, true, ""},
-		{"a throttled reload is a transient error", time.Minute, false, smithyThrottle(), 3, false, contract.ErrTransient},
-		{"and the next task loads again", 0, false, nil, 4, false, ""},
-	}
-	var prev contract.Lookup
-	for i, s := range steps {
-		clock = clock.Add(s.advance)
-		if s.change {
-			p.mu.Lock()
-			p.params[bundle.DefaultPath+"/data.json"] = `{"ecs":{"config":{"registries":["123456789012.dkr.ecr.us-east-1.amazonaws.com"]}}}`
-			p.mu.Unlock()
-		}
-		if s.fail != nil {
-			p.mu.Lock()
-			p.errs = []error{s.fail}
-			p.mu.Unlock()
-		}
-		st := stateOf(t, "service-task-pending.json")
-		st.Time = clock.Format(time.RFC3339)
-		got, err := h.Handle(ctx, st)
-		if p.calls != s.wantCalls {
-			t.Errorf("step %d (%s): %d loads, want %d", i, s.name, p.calls, s.wantCalls)
-		}
-		if s.wantErr != "" {
-			if step.Name(err) != s.wantErr {
-				t.Fatalf("step %d (%s): err = %v (%s), want %s", i, s.name, err, step.Name(err), s.wantErr)
-			}
-			continue
-		}
-		if err != nil {
-			t.Fatalf("step %d (%s): %v", i, s.name, err)
-		}
-		if i == 0 && got.PolicyHash != v1 {
-			t.Fatalf("policy hash %s, want the bundle's %s", got.PolicyHash, v1)
-		}
-		if i > 0 && (got.PolicyHash != prev.PolicyHash) != s.wantNew {
-			t.Errorf("step %d (%s): policy hash %s after %s; want a new one: %v", i, s.name, got.PolicyHash, prev.PolicyHash, s.wantNew)
-		}
-		if i > 0 && (got.Key != prev.Key) != s.wantNew {
-			t.Errorf("step %d (%s): key changed %v, want %v", i, s.name, got.Key != prev.Key, s.wantNew)
-		}
-		if got.Key != judgement.Key(got.PolicyHash, got.Subject, h.Settings) {
-			t.Errorf("step %d: the key is not made of the cached policy hash", i)
-		}
-		prev = got
-	}
-	if prev.PolicyHash != p.hash() || prev.PolicyHash == v1 {
-		t.Fatalf("the last lookup's policy hash %s, want the new version's %s", prev.PolicyHash, p.hash())
-	}
-}
-
-func smithyThrottle() error {
-	return &smithy.OperationError{ServiceID: "SSM", OperationName: "GetParametersByPath",
-		Err: &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded", Fault: smithy.FaultClient}}
 }

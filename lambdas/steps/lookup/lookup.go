@@ -22,7 +22,6 @@
 package lookup
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -133,35 +132,29 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Looku
 	out.PolicyHash = b.Hash
 	out.Key = judgement.Key(b.Hash, out.Subject, h.Settings)
 
-	now := eventTime(st, h.Now)
-	rec, found, err := h.Store.Get(ctx, out.Key)
+	now := judgement.EventTime(st, h.Now)
+	rec, _, err := h.Store.Get(ctx, out.Key) // a record not found is not Valid
 	if err != nil {
 		return contract.Lookup{}, err
 	}
-	if (!found || !rec.Valid(now)) && task.Kind != contract.KindRegistration {
+	if !rec.Valid(now) && task.Kind != contract.KindRegistration {
 		// The revision may have been judged at registration with a
 		// violation no task can escape: that judgement stands for this task.
-		key, rrec, ok, err := h.registrationJudgement(ctx, b.Hash, task, out.TaskDefinitionTags, now)
+		rrec, ok, err := h.registrationJudgement(ctx, b.Hash, task, out.TaskDefinitionTags, now)
 		if err != nil {
 			return contract.Lookup{}, err
 		}
 		if ok {
-			out.Next, out.Evaluation = contract.NextRemediate, rrec.Evaluation
-			out.Judgement = &contract.JudgementRef{Key: key, PolicyHash: rrec.PolicyHash,
-				JudgedAt: rrec.JudgedAt.UTC().Format(time.RFC3339), ExpiresAt: rrec.ExpiresAt.UTC().Format(time.RFC3339),
-				Outcome: rrec.Evaluation.Outcome}
-			out.Reason = fmt.Sprintf("judged at registration (%s) with a violation every task of the revision has: remediate without evaluating", out.Judgement.JudgedAt)
+			ref := rrec.Ref()
+			out.Next, out.Evaluation, out.Judgement = contract.NextRemediate, rrec.Evaluation, &ref
+			out.Reason = fmt.Sprintf("judged at registration (%s) with a violation every task of the revision has: remediate without evaluating", ref.JudgedAt)
 			h.log(ctx, task, out)
 			return out, nil
 		}
 	}
-	if !found || !rec.Valid(now) {
-		owner := task.ExecutionName
-		if owner == "" {
-			owner = task.TaskArn + task.TaskDefinitionArn
-		}
+	if !rec.Valid(now) {
 		var won bool
-		rec, won, err = h.Store.Begin(ctx, out.Key, owner, now, h.lease())
+		rec, won, err = h.Store.Begin(ctx, out.Key, judgement.Owner(task), now, h.lease())
 		if err != nil {
 			return contract.Lookup{}, err
 		}
@@ -173,9 +166,8 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Looku
 	}
 	switch {
 	case rec.Valid(now):
-		out.Judgement = &contract.JudgementRef{Key: out.Key, PolicyHash: rec.PolicyHash,
-			JudgedAt: rec.JudgedAt.UTC().Format(time.RFC3339), ExpiresAt: rec.ExpiresAt.UTC().Format(time.RFC3339),
-			Outcome: rec.Evaluation.Outcome}
+		ref := rec.Ref()
+		out.Judgement = &ref
 		if rec.Evaluation.Outcome == contract.OutcomeRemediate {
 			out.Next = contract.NextRemediate
 			out.Evaluation = rec.Evaluation
@@ -202,18 +194,17 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Looku
 // registrationJudgement is the valid judgement the revision got at
 // registration (its subject: the revision and its tags alone), when it
 // remediates every task of the revision (HoldsForEveryTask).
-func (h *Handler) registrationJudgement(ctx context.Context, policyHash string, task *contract.Task, tdTags map[string]string, now time.Time) (string, judgement.Record, bool, error) {
+func (h *Handler) registrationJudgement(ctx context.Context, policyHash string, task *contract.Task, tdTags map[string]string, now time.Time) (judgement.Record, bool, error) {
 	subject, err := judgement.Subject{Account: task.Account, Region: task.Region,
 		TaskDefinitionArn: task.TaskDefinitionArn, TaskDefinitionTags: tdTags}.Hash()
 	if err != nil {
-		return "", judgement.Record{}, false, step.Errorf(contract.ErrInvalidInput, "look up judgement: %v", err)
+		return judgement.Record{}, false, step.Errorf(contract.ErrInvalidInput, "look up judgement: %v", err)
 	}
-	key := judgement.Key(policyHash, subject, h.Settings)
-	rec, found, err := h.Store.Get(ctx, key)
-	if err != nil || !found || !rec.Valid(now) || !rec.Evaluation.HoldsForEveryTask || rec.Evaluation.Outcome != contract.OutcomeRemediate {
-		return "", judgement.Record{}, false, err
+	rec, _, err := h.Store.Get(ctx, judgement.Key(policyHash, subject, h.Settings))
+	if err != nil || !rec.Valid(now) || !rec.Evaluation.HoldsForEveryTask || rec.Evaluation.Outcome != contract.OutcomeRemediate {
+		return judgement.Record{}, false, err
 	}
-	return key, rec, true, nil
+	return rec, true, nil
 }
 
 func (h *Handler) log(ctx context.Context, task *contract.Task, out contract.Lookup) {
@@ -233,18 +224,6 @@ func (h *Handler) maxWaits() int {
 		return h.MaxWaits
 	}
 	return DefaultMaxWaits
-}
-
-// eventTime is the event's time (the policy's clock: exemptions expire
-// against it), else now.
-func eventTime(st contract.State, now func() time.Time) time.Time {
-	if t, err := time.Parse(time.RFC3339, st.Time); err == nil {
-		return t
-	}
-	if now != nil {
-		return now()
-	}
-	return time.Now()
 }
 
 // subject reads what the key needs from ECS and hashes it.
@@ -387,14 +366,14 @@ func (h *Handler) describeService(ctx context.Context, task *contract.Task) (jso
 }
 
 // rawService is services[0] of a DescribeServices response body (with its
-// tags, as DescribeServices gives them with include TAGS); the caller
-// projects it (judgement.ServiceProjection).
+// tags, as DescribeServices gives them with include TAGS), as ECS sent it;
+// the caller projects it (judgement.ServiceProjection).
 func rawService(body []byte) (json.RawMessage, error) {
 	if len(body) == 0 {
 		return nil, fmt.Errorf("the raw response was not kept: the ECS client needs awsraw.Capture in its APIOptions")
 	}
 	var resp struct {
-		Services []map[string]json.RawMessage `json:"services"`
+		Services []json.RawMessage `json:"services"`
 	}
 	if err := json.Unmarshal(body, &resp); err != nil {
 		return nil, fmt.Errorf("the response is not JSON: %v", err)
@@ -402,9 +381,5 @@ func rawService(body []byte) (json.RawMessage, error) {
 	if len(resp.Services) == 0 {
 		return nil, fmt.Errorf("the response has no service")
 	}
-	b, err := json.Marshal(resp.Services[0])
-	if err != nil {
-		return nil, err
-	}
-	return bytes.TrimSpace(b), nil
+	return resp.Services[0], nil
 }

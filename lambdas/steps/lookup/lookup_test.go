@@ -22,7 +22,13 @@ import (
 // and what went into them), for tests that seed a store under that key.
 func keyOf(t *testing.T, st contract.State, mode contract.Mode) contract.Lookup {
 	t.Helper()
-	out, err := handler(newFakeECS(t), &fakePolicy{hash: policyHash}, newStore(), mode).Handle(context.Background(), st)
+	return keyWith(t, newFakeECS(t), st, mode)
+}
+
+// keyWith is keyOf with ECS as e shows it.
+func keyWith(t *testing.T, e *fakeECS, st contract.State, mode contract.Mode) contract.Lookup {
+	t.Helper()
+	out, err := handler(e, &fakePolicy{hash: policyHash}, newStore(), mode).Handle(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,6 +430,12 @@ func TestHandleWhatTheSubjectHolds(t *testing.T) {
 		}
 		return h
 	}
+	// A service task's calls, and its subject when the service is gone.
+	serviceCalls := []string{"ListTagsForResource " + tdArn, "DescribeServices " + clusterArn + " api"}
+	withoutService := func(t *testing.T, st contract.State, _ contract.Lookup) judgement.Subject {
+		return judgement.Subject{Account: account, Region: region, TaskDefinitionArn: tdArn,
+			TaskDefinitionTags: map[string]string{"owner": "team-api", "cost-center": "cc-42"}, Task: projection(t, st)}
+	}
 	cases := []struct {
 		name      string
 		event     string
@@ -444,34 +456,18 @@ func TestHandleWhatTheSubjectHolds(t *testing.T) {
 				return judgement.Subject{Account: account, Region: region, TaskDefinitionArn: batchTD,
 					TaskDefinitionTags: map[string]string{"owner": "team-data"}, Task: projection(t, st)}
 			}, false},
-		{"a service task: the service's configuration and tags too", "service-task-pending.json", nil,
-			[]string{"ListTagsForResource " + tdArn, "DescribeServices " + clusterArn + " api"},
+		{"a service task: the service's configuration and tags too", "service-task-pending.json", nil, serviceCalls,
 			func(t *testing.T, st contract.State, got contract.Lookup) judgement.Subject {
 				return judgement.Subject{Account: account, Region: region, TaskDefinitionArn: tdArn,
 					TaskDefinitionTags: map[string]string{"owner": "team-api", "cost-center": "cc-42"},
 					Service:            got.Service, ServiceTags: map[string]string{"team": "payments", "environment": "prod"}, Task: projection(t, st)}
 			}, true},
 		{"a service that is gone (MISSING) adds nothing", "service-task-pending.json",
-			func(e *fakeECS) { delete(e.services, clusterArn+"|api") },
-			[]string{"ListTagsForResource " + tdArn, "DescribeServices " + clusterArn + " api"},
-			func(t *testing.T, st contract.State, _ contract.Lookup) judgement.Subject {
-				return judgement.Subject{Account: account, Region: region, TaskDefinitionArn: tdArn,
-					TaskDefinitionTags: map[string]string{"owner": "team-api", "cost-center": "cc-42"}, Task: projection(t, st)}
-			}, false},
+			func(e *fakeECS) { delete(e.services, clusterArn+"|api") }, serviceCalls, withoutService, false},
 		{"a service whose describe says ServiceNotFoundException adds nothing", "service-task-pending.json",
-			func(e *fakeECS) { e.fail("DescribeServices", apiErr("ServiceNotFoundException", smithy.FaultClient)) },
-			[]string{"ListTagsForResource " + tdArn, "DescribeServices " + clusterArn + " api"},
-			func(t *testing.T, st contract.State, _ contract.Lookup) judgement.Subject {
-				return judgement.Subject{Account: account, Region: region, TaskDefinitionArn: tdArn,
-					TaskDefinitionTags: map[string]string{"owner": "team-api", "cost-center": "cc-42"}, Task: projection(t, st)}
-			}, false},
+			func(e *fakeECS) { e.fail("DescribeServices", apiErr("ServiceNotFoundException", smithy.FaultClient)) }, serviceCalls, withoutService, false},
 		{"a cluster that is gone adds nothing", "service-task-pending.json",
-			func(e *fakeECS) { e.fail("DescribeServices", apiErr("ClusterNotFoundException", smithy.FaultClient)) },
-			[]string{"ListTagsForResource " + tdArn, "DescribeServices " + clusterArn + " api"},
-			func(t *testing.T, st contract.State, _ contract.Lookup) judgement.Subject {
-				return judgement.Subject{Account: account, Region: region, TaskDefinitionArn: tdArn,
-					TaskDefinitionTags: map[string]string{"owner": "team-api", "cost-center": "cc-42"}, Task: projection(t, st)}
-			}, false},
+			func(e *fakeECS) { e.fail("DescribeServices", apiErr("ClusterNotFoundException", smithy.FaultClient)) }, serviceCalls, withoutService, false},
 		{"a task definition without tags: an empty set, not null", "standalone-task.json",
 			func(e *fakeECS) { e.setTags(batchTD, nil) },
 			[]string{"ListTagsForResource " + batchTD},

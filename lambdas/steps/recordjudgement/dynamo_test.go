@@ -6,15 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
-	"github.com/ecs-compliance/ecs-compliance/lambdas/internal/moto"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement"
-	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement/dynamo"
-	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement/judgementtest"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/recordjudgement"
 )
 
@@ -22,18 +16,8 @@ import (
 // real DynamoDB client against moto: judgements of several keys of one
 // revision, reported once, then resolved.
 func TestThroughDynamoDB(t *testing.T) {
-	srv := moto.Start(t)
-	client := dynamodb.NewFromConfig(srv.Config())
+	table := judgementtest.MotoTable(t)
 	ctx := context.Background()
-	if _, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("judgements"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(dynamo.AttrPK), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(dynamo.AttrPK), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	table := &dynamo.Table{API: client, Name: "judgements"}
 	h := &recordjudgement.Handler{Store: table, Settings: judgement.Settings{Mode: contract.ModeAudit}, TTL: 72 * time.Hour}
 
 	// The lookup marked its key under the policy it saw; the policy changed
@@ -84,11 +68,4 @@ func TestThroughDynamoDB(t *testing.T) {
 	if !ok || rev.Digest != "" || len(rev.Rules) != 0 || rev.PolicyHash != newPolicy {
 		t.Fatalf("revision %+v; want it noted compliant", rev)
 	}
-
-	t.Run("a missing table is a named error", func(t *testing.T) {
-		h := &recordjudgement.Handler{Store: &dynamo.Table{API: client, Name: "absent"}}
-		if _, err := h.Handle(ctx, state(unpinned, contract.ModeAudit, loaded)); err == nil || step.Name(err) == contract.ErrTransient {
-			t.Fatalf("err = %v (%s); want a permanent named error", err, step.Name(err))
-		}
-	})
 }

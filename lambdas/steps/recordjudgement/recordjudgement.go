@@ -57,7 +57,7 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Judge
 	ev := *st.Evaluation
 	ev.Policy.Files = nil
 	key := judgement.Key(ev.Policy.Hash, st.Lookup.Subject, h.Settings)
-	at := judgedAt(st, h.Now)
+	at := judgement.EventTime(st, h.Now)
 	rec := judgement.Record{
 		Key: key, PolicyHash: ev.Policy.Hash, Subject: st.Lookup.Subject, TaskDefinitionArn: st.Task.TaskDefinitionArn,
 		Evaluation: &ev, JudgedAt: at, ExpiresAt: judgement.Expiry(ev.Decision, at, h.TTL),
@@ -68,7 +68,7 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Judge
 	if st.Lookup.Key != "" && st.Lookup.Key != key {
 		// The policy changed between the lookup and the load: free the key
 		// this execution marked as being judged.
-		if err := h.Store.Abandon(ctx, st.Lookup.Key, owner(st.Task)); err != nil {
+		if err := h.Store.Abandon(ctx, st.Lookup.Key, judgement.Owner(st.Task)); err != nil {
 			return contract.Judgement{}, err
 		}
 	}
@@ -80,12 +80,7 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Judge
 	if err != nil {
 		return contract.Judgement{}, err
 	}
-	out := contract.Judgement{
-		JudgementRef: contract.JudgementRef{Key: key, PolicyHash: ev.Policy.Hash, JudgedAt: at.UTC().Format(time.RFC3339),
-			ExpiresAt: rec.ExpiresAt.UTC().Format(time.RFC3339), Outcome: ev.Outcome},
-		Resolve: resolve,
-		Report:  Report(ev.Outcome, news, resolve),
-	}
+	out := contract.Judgement{JudgementRef: rec.Ref(), Resolve: resolve, Report: Report(ev.Outcome, news, resolve)}
 	slog.InfoContext(ctx, "judgement recorded", "taskArn", st.Task.TaskArn, "taskDefinitionArn", st.Task.TaskDefinitionArn,
 		"key", key, "outcome", ev.Outcome, "report", out.Report, "resolve", resolve, "expiresAt", out.ExpiresAt)
 	return out, nil
@@ -105,27 +100,4 @@ func Report(outcome contract.Outcome, news bool, resolve []string) string {
 	default:
 		return contract.ReportNone
 	}
-}
-
-// owner is who "Look up judgement" marked the key for: the task's execution
-// name or, for a task without one, its task and task definition ARNs (the
-// lookup step's fallback; the two must agree, or the key stays marked until
-// its lease runs out).
-func owner(t *contract.Task) string {
-	if t.ExecutionName != "" {
-		return t.ExecutionName
-	}
-	return t.TaskArn + t.TaskDefinitionArn
-}
-
-// judgedAt is the event's time (the policy's clock), else now, to the
-// second.
-func judgedAt(st contract.State, now func() time.Time) time.Time {
-	if t, err := time.Parse(time.RFC3339, st.Time); err == nil {
-		return t.UTC().Truncate(time.Second)
-	}
-	if now == nil {
-		now = time.Now
-	}
-	return now().UTC().Truncate(time.Second)
 }

@@ -369,7 +369,7 @@ func ecsARN(ev contract.Event, field, s, kind string) (arn.ARN, error) {
 	if a.Region != ev.Region {
 		return arn.ARN{}, invalid("%s region %s is not the event's region %s", field, q(a.Region), q(ev.Region))
 	}
-	if want := Partition(ev.Region); a.Partition != want {
+	if want := contract.Partition(ev.Region); a.Partition != want {
 		return arn.ARN{}, invalid("%s partition %s is not region %s's partition %q", field, q(a.Partition), q(ev.Region), want)
 	}
 	return a, nil
@@ -405,25 +405,6 @@ var (
 	// characters; CloudWatch logging wants only these).
 	execNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
 )
-
-// Partition is the AWS partition of a region: aws-cn for cn-*, aws-us-gov
-// for us-gov-*, the isolated partitions for their regions, aws otherwise.
-func Partition(region string) string {
-	for _, p := range []struct{ prefix, partition string }{
-		{"cn-", "aws-cn"},
-		{"us-gov-", "aws-us-gov"},
-		{"us-iso-", "aws-iso"},
-		{"us-isob-", "aws-iso-b"},
-		{"eu-isoe-", "aws-iso-e"},
-		{"us-isof-", "aws-iso-f"},
-		{"eusc-", "aws-eusc"},
-	} {
-		if strings.HasPrefix(region, p.prefix) {
-			return p.partition
-		}
-	}
-	return "aws"
-}
 
 // ExecutionName is the name of the Standard execution for task's claim
 // number attempt: "<taskId>-<attempt>" for a task,

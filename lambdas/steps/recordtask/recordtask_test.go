@@ -325,18 +325,6 @@ func TestParseEventQuotesOnlyAPrefixOfAHugeValue(t *testing.T) {
 	}
 }
 
-func TestPartition(t *testing.T) {
-	for region, want := range map[string]string{
-		"us-east-1": "aws", "eu-central-2": "aws", "cn-north-1": "aws-cn", "cn-northwest-1": "aws-cn",
-		"us-gov-west-1": "aws-us-gov", "us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b",
-		"eu-isoe-west-1": "aws-iso-e", "us-isof-south-1": "aws-iso-f", "eusc-de-east-1": "aws-eusc",
-	} {
-		if got := recordtask.Partition(region); got != want {
-			t.Errorf("Partition(%q) = %q, want %q", region, got, want)
-		}
-	}
-}
-
 func TestTheRulesSet(t *testing.T) {
 	if recordtask.DesiredStatus != "RUNNING" ||
 		strings.Join(recordtask.LastStatuses, ",") != "PROVISIONING,PENDING,ACTIVATING,RUNNING" {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/judgement"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/report"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/notify"
@@ -67,13 +68,9 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Repor
 			errs = append(errs, fmt.Errorf("release the claim of %s (attempt %d): %w", t.ClaimKey(), t.Attempt, err))
 		}
 	}
-	if l, t := st.Lookup, st.Task; l != nil && t != nil && l.Next == contract.NextJudge && l.Key != "" && t.ExecutionName != "" && h.Judgements != nil {
-		if err := h.Judgements.Abandon(ctx, l.Key, t.ExecutionName); err != nil {
-			var named *step.Error
-			if !errors.As(err, &named) {
-				err = step.AWSError("Abandon", err)
-			}
-			errs = append(errs, fmt.Errorf("free the judgement key %s: %w", l.Key, err))
+	if l, t := st.Lookup, st.Task; l != nil && t != nil && l.Next == contract.NextJudge && l.Key != "" && h.Judgements != nil {
+		if err := h.Judgements.Abandon(ctx, l.Key, judgement.Owner(t)); err != nil {
+			errs = append(errs, fmt.Errorf("free the judgement key %s: %w", l.Key, named("Abandon", err)))
 		}
 	}
 	if len(errs) == 0 {
@@ -86,12 +83,16 @@ func (h *Handler) release(ctx context.Context, key string, attempt int) error {
 	if h.Claims == nil {
 		return step.Errorf(contract.ErrFailed, "no idempotency table configured (TABLE_NAME)")
 	}
-	err := h.Claims.Release(ctx, key, attempt)
-	var named *step.Error
-	if err != nil && !errors.As(err, &named) {
-		return step.AWSError("Release", err)
+	return named("Release", h.Claims.Release(ctx, key, attempt))
+}
+
+// named is err with a step error name: its own, or the AWS error's.
+func named(op string, err error) error {
+	var e *step.Error
+	if err == nil || errors.As(err, &e) {
+		return err
 	}
-	return err
+	return step.AWSError(op, err)
 }
 
 // combine names the errors together: Compliance.Transient when any of them is

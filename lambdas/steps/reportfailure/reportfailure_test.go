@@ -304,27 +304,34 @@ func (f *fakeAbandoner) Abandon(_ context.Context, key, owner string) error {
 	return f.err
 }
 
+// judging is a task whose workflow was judging its key when it failed.
+var judging = &contract.Task{TaskArn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0a1b2c3d4e5f40718293a4b5c6d7e8f9",
+	ClusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/prod", Cluster: "prod",
+	TaskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:7", Family: "api", Revision: 7,
+	Account: "123456789012", Region: "us-east-1", Attempt: 1, ExecutionName: "0a1b2c3d4e5f40718293a4b5c6d7e8f9-1"}
+
 // TestFailureFreesTheJudgementKeyItWasJudging: a workflow that fails while
 // judging a key must free it, or the tasks that find the key being judged
 // would wait for a judgement that never comes.
 func TestFailureFreesTheJudgementKeyItWasJudging(t *testing.T) {
-	task := &contract.Task{TaskArn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0a1b2c3d4e5f40718293a4b5c6d7e8f9",
-		ClusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/prod", Cluster: "prod",
-		TaskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:7", Family: "api", Revision: 7,
-		Account: "123456789012", Region: "us-east-1", Attempt: 1, ExecutionName: "0a1b2c3d4e5f40718293a4b5c6d7e8f9-1"}
 	failure := map[string]contract.ErrorInfo{contract.StepEvaluate: {Error: contract.ErrPolicy, Cause: "bad"}}
+	unnamed := *judging
+	unnamed.ExecutionName = ""
 	for _, c := range []struct {
 		name string
+		task *contract.Task
 		next string
 		want []abandoned
 	}{
-		{"the key it was judging is freed", contract.NextJudge, []abandoned{{"k1", task.ExecutionName}}},
-		{"a remediation of a stored judgement frees nothing", contract.NextRemediate, nil},
+		{"the key it was judging is freed", judging, contract.NextJudge, []abandoned{{"k1", judging.ExecutionName}}},
+		{"a task without an execution name frees it as the lookup marked it", &unnamed, contract.NextJudge,
+			[]abandoned{{"k1", judging.TaskArn + judging.TaskDefinitionArn}}},
+		{"a remediation of a stored judgement frees nothing", judging, contract.NextRemediate, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			j := &fakeAbandoner{}
 			h := &Handler{SNS: &fakeSNS{}, TopicArn: topic, Claims: &fakeClaims{}, Judgements: j}
-			st := contract.State{Task: task, Lookup: &contract.Lookup{Key: "k1", Next: c.next}, Failure: failure}
+			st := contract.State{Task: c.task, Lookup: &contract.Lookup{Key: "k1", Next: c.next}, Failure: failure}
 			if _, err := h.Handle(context.Background(), st); err != nil {
 				t.Fatal(err)
 			}
@@ -336,7 +343,7 @@ func TestFailureFreesTheJudgementKeyItWasJudging(t *testing.T) {
 	t.Run("a failure to free it is reported and retried", func(t *testing.T) {
 		j := &fakeAbandoner{err: step.Errorf(contract.ErrTransient, "throttled")}
 		h := &Handler{SNS: &fakeSNS{}, TopicArn: topic, Claims: &fakeClaims{}, Judgements: j}
-		_, err := h.Handle(context.Background(), contract.State{Task: task, Lookup: &contract.Lookup{Key: "k1", Next: contract.NextJudge}, Failure: failure})
+		_, err := h.Handle(context.Background(), contract.State{Task: judging, Lookup: &contract.Lookup{Key: "k1", Next: contract.NextJudge}, Failure: failure})
 		if step.Name(err) != contract.ErrTransient {
 			t.Fatalf("error %v, want %s", err, contract.ErrTransient)
 		}
@@ -346,13 +353,9 @@ func TestFailureFreesTheJudgementKeyItWasJudging(t *testing.T) {
 // When the report, the claim's release and the key's freeing all fail, the
 // error names all three (it named only the first two before).
 func TestEveryFailureIsNamed(t *testing.T) {
-	task := &contract.Task{TaskArn: "arn:aws:ecs:us-east-1:123456789012:task/prod/0a1b2c3d4e5f40718293a4b5c6d7e8f9",
-		ClusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/prod", Cluster: "prod",
-		TaskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:7", Family: "api", Revision: 7,
-		Account: "123456789012", Region: "us-east-1", Attempt: 1, ExecutionName: "0a1b2c3d4e5f40718293a4b5c6d7e8f9-1"}
 	h := &Handler{SNS: &fakeSNS{err: errors.New("sns down")}, TopicArn: topic,
 		Claims: &fakeClaims{err: errors.New("claims down")}, Judgements: &fakeAbandoner{err: errors.New("judgements down")}}
-	_, err := h.Handle(context.Background(), contract.State{Task: task, Lookup: &contract.Lookup{Key: "k1", Next: contract.NextJudge},
+	_, err := h.Handle(context.Background(), contract.State{Task: judging, Lookup: &contract.Lookup{Key: "k1", Next: contract.NextJudge},
 		Failure: map[string]contract.ErrorInfo{contract.StepEvaluate: {Error: contract.ErrPolicy, Cause: "bad"}}})
 	if err == nil {
 		t.Fatal("no error")

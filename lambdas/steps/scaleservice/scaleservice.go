@@ -6,7 +6,7 @@
 //
 // The event's group is a claim, not proof: RunTask accepts any group. Before
 // it changes anything the step asks ECS whether the task belongs to the
-// service (DescribeTasks and DescribeServices, see Member): the task must run
+// service (DescribeTasks and DescribeServices, see member): the task must run
 // the task definition of one of the service's deployments (task sets, for the
 // CODE_DEPLOY and EXTERNAL deployment controllers) and have been started by
 // it. A task that ECS does not confirm scales nothing: the result says why
@@ -33,7 +33,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -203,7 +202,7 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Actio
 	return remediate.Done(ctx, res)
 }
 
-// verify asks ECS for the task and checks it against the service (Member).
+// verify asks ECS for the task and checks it against the service (member).
 // A task ECS no longer has cannot be verified.
 func (h *Handler) verify(ctx context.Context, sub remediate.Subject, svc types.Service) (bool, string, error) {
 	taskArn := sub.Task.TaskArn
@@ -219,7 +218,7 @@ func (h *Handler) verify(ctx context.Context, sub remediate.Subject, svc types.S
 	}
 	for _, t := range out.Tasks {
 		if aws.ToString(t.TaskArn) == taskArn {
-			ok, why := Member(t, svc)
+			ok, why := member(t, svc)
 			return ok, why, nil
 		}
 	}
@@ -233,13 +232,13 @@ func (h *Handler) verify(ctx context.Context, sub remediate.Subject, svc types.S
 // unit is a deployment or a task set: what runs a service's tasks.
 type unit struct{ id, taskDefinition, status string }
 
-// Member reports whether ECS's own description of the task shows that it
+// member reports whether ECS's own description of the task shows that it
 // belongs to the service, and if not says why. It does when the task runs
 // the task definition of one of the service's deployments and its
 // startedBy is that deployment's id. A service whose deployment controller
 // is CODE_DEPLOY or EXTERNAL has task sets instead of deployments; their
 // tasks' startedBy is the task set's id.
-func Member(task types.Task, svc types.Service) (bool, string) {
+func member(task types.Task, svc types.Service) (bool, string) {
 	td, startedBy := aws.ToString(task.TaskDefinitionArn), aws.ToString(task.StartedBy)
 	kind, units := "deployment", []unit{}
 	switch controller(svc) {
@@ -430,12 +429,7 @@ func shortTD(td string) string {
 	if td == "" {
 		return "no task definition"
 	}
-	if a, err := arn.Parse(td); err == nil {
-		if s, ok := strings.CutPrefix(a.Resource, "task-definition/"); ok {
-			return s
-		}
-	}
-	return td
+	return remediate.TaskDefinitionName(td)
 }
 
 func show(p *int32) string {

@@ -68,40 +68,57 @@ var (
 
 func calls(extra ...string) []string { return append(slices.Clone(verified), extra...) }
 
+// service is the fixture service at the desired count, with its task.
+func service(desired int32) func(*ecstest.Fake) {
+	return func(f *ecstest.Fake) { f.AddService(ecstest.Service(desired)).AddTask(ecstest.RunningTask()) }
+}
+
+// handleCase is one run of Handle on a fake account and what it must do.
+type handleCase struct {
+	name  string
+	setup func(*ecstest.Fake)
+	state contract.State
+	// want
+	changed     bool
+	prev        *int32
+	target      string
+	detail      string // part of Detail
+	reason      string
+	err         string // error name; "" = success
+	errText     string // part of the error's message
+	calls       []string
+	changes     []ecstest.Change
+	desiredLeft *int32 // the service's desired count afterwards
+	scalable    *contract.ScalableTarget
+	targetLeft  *contract.Scaling
+}
+
+// scales: the task is verified as the service's, which has no scalable
+// target and is scaled from desired to 0.
+func scales(name string, setup func(*ecstest.Fake), desired int32) handleCase {
+	return handleCase{name: name, setup: setup, changed: true, prev: aws.Int32(desired), target: ecstest.ServiceArn,
+		detail: fmt.Sprintf("desired count %d -> 0", desired), calls: calls("UpdateService"), changes: []ecstest.Change{scaled},
+		desiredLeft: aws.Int32(0)}
+}
+
+// unverified: ECS does not confirm that the task is the service's, which is
+// left at desired (detail says why).
+func unverified(name string, setup func(*ecstest.Fake), desired int32, detail string) handleCase {
+	return handleCase{name: name, setup: setup, target: ecstest.ServiceArn, reason: contract.ReasonUnverifiedMembership, detail: detail,
+		calls: []string{"DescribeServices", "DescribeTasks"}, desiredLeft: aws.Int32(desired)}
+}
+
+// fails: the call api of the service-at-3 fixture fails with err, the step
+// fails with the error named want after calls, and nothing changed.
+func fails(name, api string, err error, want string, calls []string) handleCase {
+	return handleCase{name: name, setup: func(f *ecstest.Fake) { service(3)(f); f.Fail(api, err) }, err: want, calls: calls,
+		desiredLeft: aws.Int32(3)}
+}
+
 func TestHandle(t *testing.T) {
 	enforced := ecstest.State(ecstest.Task(ecstest.ServiceName), ecstest.Violation("approved_registries"))
-	service := func(desired int32) func(*ecstest.Fake) {
-		return func(f *ecstest.Fake) { f.AddService(ecstest.Service(desired)).AddTask(ecstest.RunningTask()) }
-	}
-	tests := []struct {
-		name  string
-		setup func(*ecstest.Fake)
-		state contract.State
-		// want
-		changed     bool
-		prev        *int32
-		target      string
-		detail      string // part of Detail
-		reason      string
-		err         string // error name; "" = success
-		errText     string // part of the error's message
-		calls       []string
-		changes     []ecstest.Change
-		desiredLeft *int32 // the service's desired count afterwards
-		scalable    *contract.ScalableTarget
-		targetLeft  *contract.Scaling
-	}{
-		{
-			name:        "scales an active service to zero and keeps the count before",
-			setup:       service(3),
-			changed:     true,
-			prev:        aws.Int32(3),
-			target:      ecstest.ServiceArn,
-			detail:      "desired count 3 -> 0",
-			calls:       calls("UpdateService"),
-			changes:     []ecstest.Change{scaled},
-			desiredLeft: aws.Int32(0),
-		},
+	tests := []handleCase{
+		scales("scales an active service to zero and keeps the count before", service(3), 3),
 		{
 			name:        "a service already at zero is success without a change",
 			setup:       service(0),
@@ -181,135 +198,52 @@ func TestHandle(t *testing.T) {
 		},
 
 		// Membership: the group is a claim; ECS decides.
-		{
-			name: "a task whose group names another service scales nothing",
-			setup: func(f *ecstest.Fake) {
+		unverified("a task whose group names another service scales nothing",
+			func(f *ecstest.Fake) {
 				f.AddService(ecstest.Service(3)).AddTask(startedBy("ecs-svc/9999999999999999999", apiTD))
-			},
-			target:      ecstest.ServiceArn,
-			reason:      contract.ReasonUnverifiedMembership,
-			detail:      `was started by "ecs-svc/9999999999999999999" and runs api:3, which no deployment of service web runs (primary ecs-svc/1234567890123456789 runs web:7)`,
-			calls:       []string{"DescribeServices", "DescribeTasks"},
-			desiredLeft: aws.Int32(3),
-		},
-		{
-			name: "a RunTask task with the service's group and task definition scales nothing",
-			setup: func(f *ecstest.Fake) {
+			}, 3,
+			`was started by "ecs-svc/9999999999999999999" and runs api:3, which no deployment of service web runs (primary ecs-svc/1234567890123456789 runs web:7)`),
+		unverified("a RunTask task with the service's group and task definition scales nothing",
+			func(f *ecstest.Fake) {
 				f.AddService(ecstest.Service(3)).AddTask(startedBy("manual", ecstest.TaskDefinitionArn))
-			},
-			target:      ecstest.ServiceArn,
-			reason:      contract.ReasonUnverifiedMembership,
-			detail:      `runs web:7, as service web's deployment ecs-svc/1234567890123456789 does, but was started by "manual", not by that deployment`,
-			calls:       []string{"DescribeServices", "DescribeTasks"},
-			desiredLeft: aws.Int32(3),
-		},
-		{
-			name: "a task without startedBy scales nothing",
-			setup: func(f *ecstest.Fake) {
+			}, 3,
+			`runs web:7, as service web's deployment ecs-svc/1234567890123456789 does, but was started by "manual", not by that deployment`),
+		unverified("a task without startedBy scales nothing",
+			func(f *ecstest.Fake) {
 				f.AddService(ecstest.Service(3)).AddTask(startedBy("", ecstest.TaskDefinitionArn))
-			},
-			target:      ecstest.ServiceArn,
-			reason:      contract.ReasonUnverifiedMembership,
-			detail:      "was started by nothing (startedBy is empty)",
-			calls:       []string{"DescribeServices", "DescribeTasks"},
-			desiredLeft: aws.Int32(3),
-		},
-		{
-			name: "a task of the service's older, still ACTIVE deployment is the service's",
-			setup: func(f *ecstest.Fake) {
-				s := ecstest.Service(3)
-				s.Deployments = append([]types.Deployment{{Id: aws.String("ecs-svc/2222222222222222222"), Status: aws.String("PRIMARY"),
-					TaskDefinition: aws.String("arn:aws:ecs:us-east-1:123456789012:task-definition/web:8")}}, s.Deployments...)
-				s.Deployments[1].Status = aws.String("ACTIVE")
-				f.AddService(s).AddTask(ecstest.RunningTask())
-			},
-			changed:     true,
-			prev:        aws.Int32(3),
-			target:      ecstest.ServiceArn,
-			detail:      "desired count 3 -> 0",
-			calls:       calls("UpdateService"),
-			changes:     []ecstest.Change{scaled},
-			desiredLeft: aws.Int32(0),
-		},
-		{
-			name:        "a task ECS no longer has (MISSING) scales nothing",
-			setup:       func(f *ecstest.Fake) { f.AddService(ecstest.Service(3)) },
-			target:      ecstest.ServiceArn,
-			reason:      contract.ReasonUnverifiedMembership,
-			detail:      "no longer exists (DescribeTasks: MISSING)",
-			calls:       []string{"DescribeServices", "DescribeTasks"},
-			desiredLeft: aws.Int32(3),
-		},
-		{
-			name: "a task that cannot be described (its cluster is gone) scales nothing",
-			setup: func(f *ecstest.Fake) {
-				service(3)(f)
-				f.Fail("DescribeTasks", &types.ClusterNotFoundException{Message: aws.String("Cluster not found.")})
-			},
-			target:      ecstest.ServiceArn,
-			reason:      contract.ReasonUnverifiedMembership,
-			detail:      "cannot be described (ClusterNotFoundException)",
-			calls:       []string{"DescribeServices", "DescribeTasks"},
-			desiredLeft: aws.Int32(3),
-		},
-		{
-			name:        "throttled DescribeTasks is retried, and nothing changed",
-			setup:       func(f *ecstest.Fake) { service(3)(f); f.Fail("DescribeTasks", throttled) },
-			err:         contract.ErrTransient,
-			calls:       []string{"DescribeServices", "DescribeTasks"},
-			desiredLeft: aws.Int32(3),
-		},
-		{
-			name: "a CODE_DEPLOY service's task is verified against its task sets",
-			setup: func(f *ecstest.Fake) {
-				f.AddService(ecstest.TaskSetService(2, types.DeploymentControllerTypeCodeDeploy)).AddTask(ecstest.RunningTask())
-			},
-			changed:     true,
-			prev:        aws.Int32(2),
-			target:      ecstest.ServiceArn,
-			detail:      "desired count 2 -> 0",
-			calls:       calls("UpdateService"),
-			changes:     []ecstest.Change{scaled},
-			desiredLeft: aws.Int32(0),
-		},
-		{
-			name: "an EXTERNAL service's task is verified against its task sets",
-			setup: func(f *ecstest.Fake) {
-				f.AddService(ecstest.TaskSetService(2, types.DeploymentControllerTypeExternal)).AddTask(ecstest.RunningTask())
-			},
-			changed:     true,
-			prev:        aws.Int32(2),
-			target:      ecstest.ServiceArn,
-			detail:      "desired count 2 -> 0",
-			calls:       calls("UpdateService"),
-			changes:     []ecstest.Change{scaled},
-			desiredLeft: aws.Int32(0),
-		},
-		{
-			name: "a task started by no task set of an EXTERNAL service scales nothing",
-			setup: func(f *ecstest.Fake) {
-				f.AddService(ecstest.TaskSetService(2, types.DeploymentControllerTypeExternal)).AddTask(startedBy("deployer", ecstest.TaskDefinitionArn))
-			},
-			target:      ecstest.ServiceArn,
-			reason:      contract.ReasonUnverifiedMembership,
-			detail:      `as service web's task set ecs-svc/1234567890123456789 does, but was started by "deployer", not by that task set`,
-			calls:       []string{"DescribeServices", "DescribeTasks"},
-			desiredLeft: aws.Int32(2),
-		},
-		{
-			name: "a task set service's task is not verified against deployments",
-			setup: func(f *ecstest.Fake) {
-				s := ecstest.TaskSetService(2, types.DeploymentControllerTypeCodeDeploy)
-				s.TaskSets = nil
-				s.Deployments = ecstest.Service(2).Deployments
-				f.AddService(s).AddTask(ecstest.RunningTask())
-			},
-			target:      ecstest.ServiceArn,
-			reason:      contract.ReasonUnverifiedMembership,
-			detail:      "service web has no task set to compare with",
-			calls:       []string{"DescribeServices", "DescribeTasks"},
-			desiredLeft: aws.Int32(2),
-		},
+			}, 3,
+			"was started by nothing (startedBy is empty)"),
+		scales("a task of the service's older, still ACTIVE deployment is the service's", func(f *ecstest.Fake) {
+			s := ecstest.Service(3)
+			s.Deployments = append([]types.Deployment{{Id: aws.String("ecs-svc/2222222222222222222"), Status: aws.String("PRIMARY"),
+				TaskDefinition: aws.String("arn:aws:ecs:us-east-1:123456789012:task-definition/web:8")}}, s.Deployments...)
+			s.Deployments[1].Status = aws.String("ACTIVE")
+			f.AddService(s).AddTask(ecstest.RunningTask())
+		}, 3),
+		unverified("a task ECS no longer has (MISSING) scales nothing",
+			func(f *ecstest.Fake) { f.AddService(ecstest.Service(3)) }, 3,
+			"no longer exists (DescribeTasks: MISSING)"),
+		unverified("a task that cannot be described (its cluster is gone) scales nothing", func(f *ecstest.Fake) {
+			service(3)(f)
+			f.Fail("DescribeTasks", &types.ClusterNotFoundException{Message: aws.String("Cluster not found.")})
+		}, 3, "cannot be described (ClusterNotFoundException)"),
+		fails("throttled DescribeTasks is retried, and nothing changed", "DescribeTasks", throttled, contract.ErrTransient,
+			[]string{"DescribeServices", "DescribeTasks"}),
+		scales("a CODE_DEPLOY service's task is verified against its task sets", func(f *ecstest.Fake) {
+			f.AddService(ecstest.TaskSetService(2, types.DeploymentControllerTypeCodeDeploy)).AddTask(ecstest.RunningTask())
+		}, 2),
+		scales("an EXTERNAL service's task is verified against its task sets", func(f *ecstest.Fake) {
+			f.AddService(ecstest.TaskSetService(2, types.DeploymentControllerTypeExternal)).AddTask(ecstest.RunningTask())
+		}, 2),
+		unverified("a task started by no task set of an EXTERNAL service scales nothing", func(f *ecstest.Fake) {
+			f.AddService(ecstest.TaskSetService(2, types.DeploymentControllerTypeExternal)).AddTask(startedBy("deployer", ecstest.TaskDefinitionArn))
+		}, 2, `as service web's task set ecs-svc/1234567890123456789 does, but was started by "deployer", not by that task set`),
+		unverified("a task set service's task is not verified against deployments", func(f *ecstest.Fake) {
+			s := ecstest.TaskSetService(2, types.DeploymentControllerTypeCodeDeploy)
+			s.TaskSets = nil
+			s.Deployments = ecstest.Service(2).Deployments
+			f.AddService(s).AddTask(ecstest.RunningTask())
+		}, 2, "service web has no task set to compare with"),
 
 		// Application Auto Scaling.
 		{
@@ -363,13 +297,8 @@ func TestHandle(t *testing.T) {
 			desiredLeft: aws.Int32(3),
 			targetLeft:  &contract.Scaling{MinCapacity: 2, MaxCapacity: 10},
 		},
-		{
-			name:        "throttled DescribeScalableTargets is retried, and nothing changed",
-			setup:       func(f *ecstest.Fake) { service(3)(f); f.Fail("DescribeScalableTargets", asThrottled) },
-			err:         contract.ErrTransient,
-			calls:       calls(),
-			desiredLeft: aws.Int32(3),
-		},
+		fails("throttled DescribeScalableTargets is retried, and nothing changed", "DescribeScalableTargets", asThrottled,
+			contract.ErrTransient, calls()),
 		{
 			name: "a concurrent update of the target is retried, and nothing changed",
 			setup: func(f *ecstest.Fake) {
@@ -396,41 +325,11 @@ func TestHandle(t *testing.T) {
 		},
 
 		// Errors.
-		{
-			name:        "throttled DescribeServices is retried",
-			setup:       func(f *ecstest.Fake) { service(3)(f); f.Fail("DescribeServices", throttled) },
-			err:         contract.ErrTransient,
-			calls:       []string{"DescribeServices"},
-			desiredLeft: aws.Int32(3),
-		},
-		{
-			name:        "throttled UpdateService is retried",
-			setup:       func(f *ecstest.Fake) { service(3)(f); f.Fail("UpdateService", throttled) },
-			err:         contract.ErrTransient,
-			calls:       calls("UpdateService"),
-			desiredLeft: aws.Int32(3),
-		},
-		{
-			name:        "a server error is retried",
-			setup:       func(f *ecstest.Fake) { service(3)(f); f.Fail("UpdateService", serverError) },
-			err:         contract.ErrTransient,
-			calls:       calls("UpdateService"),
-			desiredLeft: aws.Int32(3),
-		},
-		{
-			name:        "access denied is not retried",
-			setup:       func(f *ecstest.Fake) { service(3)(f); f.Fail("UpdateService", accessDenied) },
-			err:         contract.ErrAccessDenied,
-			calls:       calls("UpdateService"),
-			desiredLeft: aws.Int32(3),
-		},
-		{
-			name:        "a validation error is invalid input",
-			setup:       func(f *ecstest.Fake) { service(3)(f); f.Fail("DescribeServices", invalidParam) },
-			err:         contract.ErrInvalidInput,
-			calls:       []string{"DescribeServices"},
-			desiredLeft: aws.Int32(3),
-		},
+		fails("throttled DescribeServices is retried", "DescribeServices", throttled, contract.ErrTransient, []string{"DescribeServices"}),
+		fails("throttled UpdateService is retried", "UpdateService", throttled, contract.ErrTransient, calls("UpdateService")),
+		fails("a server error is retried", "UpdateService", serverError, contract.ErrTransient, calls("UpdateService")),
+		fails("access denied is not retried", "UpdateService", accessDenied, contract.ErrAccessDenied, calls("UpdateService")),
+		fails("a validation error is invalid input", "DescribeServices", invalidParam, contract.ErrInvalidInput, []string{"DescribeServices"}),
 		{
 			name:        "a standalone task reaching the step is invalid input, and nothing is called",
 			setup:       service(3),
@@ -655,9 +554,9 @@ func TestMember(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ok, why := Member(tc.task, tc.svc)
+			ok, why := member(tc.task, tc.svc)
 			if ok != tc.want || !strings.Contains(why, tc.why) {
-				t.Errorf("Member = %t %q, want %t containing %q", ok, why, tc.want, tc.why)
+				t.Errorf("member = %t %q, want %t containing %q", ok, why, tc.want, tc.why)
 			}
 		})
 	}

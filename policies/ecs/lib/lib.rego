@@ -41,6 +41,19 @@ list(xs) := "none" if count(xs) == 0
 
 list(xs) := concat(", ", [sprintf("%q", [x]) | some x in sort(xs)]) if count(xs) > 0
 
+# positive: a quantity that is set (cpu, memory): a number above 0, or a
+# string other than "" and "0" (task-level cpu and memory are strings: "256",
+# "1 vCPU", "0.5 GB").
+positive(value) if {
+	is_number(value)
+	value > 0
+}
+
+positive(value) if {
+	is_string(value)
+	not trim_space(value) in {"", "0"}
+}
+
 # show renders a setting for a message: strings quoted, other values as
 # JSON, and "unset" for null (object.get's default for a missing key).
 show(null) := "unset"

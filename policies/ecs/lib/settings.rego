@@ -67,6 +67,10 @@ arguments contains {
 # described: service rules then do not apply.
 ecs_service := input.service if is_object(input.service)
 
+# service_name is input.service's name, else the one the task's group gives
+# (undefined without input.service).
+service_name := object.get(ecs_service, "serviceName", service)
+
 # launch_type is where the task runs: the task's launch type (a Fargate
 # capacity provider counts as FARGATE), else its service's, else the task
 # definition's only compatibility; "" when it cannot be told.

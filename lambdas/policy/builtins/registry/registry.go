@@ -11,6 +11,7 @@ package registry
 import (
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -202,23 +203,21 @@ func ParseEntry(entry string) Entry {
 	case host == "":
 		return Entry{Error: "the registry host is empty"}
 	case !anchoredDomain.MatchString(host):
-		return Entry{Error: "the registry host " + quote(host) + " is not a host name, IPv4 or [IPv6] address with an optional :port"}
+		return Entry{Error: "the registry host " + strconv.Quote(host) + " is not a host name, IPv4 or [IPv6] address with an optional :port"}
 	case !strings.ContainsAny(host, ".:") && host != "localhost":
-		return Entry{Error: "the registry host " + quote(host) + " has no dot and no port, so an image reference never reads it as a registry (" +
-			quote(host+"/app") + " is Docker Hub's repository " + quote("docker.io/"+host+"/app") + ")"}
+		return Entry{Error: "the registry host " + strconv.Quote(host) + " has no dot and no port, so an image reference never reads it as a registry (" +
+			strconv.Quote(host+"/app") + " is Docker Hub's repository " + strconv.Quote("docker.io/"+host+"/app") + ")"}
 	}
 	if hasPath {
 		if path == "" {
-			return Entry{Error: "the repository path after " + quote(host+"/") + " is empty"}
+			return Entry{Error: "the repository path after " + strconv.Quote(host+"/") + " is empty"}
 		}
 		for _, c := range strings.Split(path, "/") {
 			if !pathComponent.MatchString(c) {
-				return Entry{Error: "the repository path component " + quote(c) +
+				return Entry{Error: "the repository path component " + strconv.Quote(c) +
 					" is invalid (lower-case letters and digits, separated by '.', '_', '__' or '-')"}
 			}
 		}
 	}
 	return Entry{Valid: true, Host: strings.ToLower(host), Path: path, RegistryID: ID(host)}
 }
-
-func quote(s string) string { return `"` + s + `"` }

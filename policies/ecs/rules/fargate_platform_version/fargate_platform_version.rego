@@ -44,7 +44,7 @@ used := [service_name, lib.ecs_service.platformVersion] if {
 	not lib.ecs_service
 }
 
-service_name := sprintf("service %q", [object.get(lib.ecs_service, "serviceName", lib.service)])
+service_name := sprintf("service %q", [lib.service_name])
 
 default family := "linux"
 

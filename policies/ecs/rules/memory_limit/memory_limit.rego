@@ -35,22 +35,11 @@ findings contains lib.finding(rego.metadata.chain(), container.name, message) if
 	])
 }
 
-limited(container) if positive(container.memory)
+limited(container) if lib.positive(container.memory)
 
 limited(_) if {
 	not lib.windows
-	positive(lib.task_definition.memory)
-}
-
-positive(value) if {
-	is_number(value)
-	value > 0
-}
-
-# Task-level memory is a string ("512", "1 GB").
-positive(value) if {
-	is_string(value)
-	not trim_space(value) in {"", "0"}
+	lib.positive(lib.task_definition.memory)
 }
 
 default where := "EC2 or external instances (launch type not Fargate)"

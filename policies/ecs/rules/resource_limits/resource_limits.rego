@@ -31,17 +31,6 @@ findings contains lib.finding(rego.metadata.chain(), container.name, message) if
 	])
 }
 
-limited(container) if positive(container.cpu)
+limited(container) if lib.positive(container.cpu)
 
-limited(_) if positive(lib.task_definition.cpu)
-
-positive(value) if {
-	is_number(value)
-	value > 0
-}
-
-# Task-level cpu is a string ("256", "1 vCPU").
-positive(value) if {
-	is_string(value)
-	not trim_space(value) in {"", "0"}
-}
+limited(_) if lib.positive(lib.task_definition.cpu)

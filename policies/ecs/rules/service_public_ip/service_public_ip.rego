@@ -27,7 +27,7 @@ import data.ecs.lib
 findings contains lib.finding(rego.metadata.chain(), "", message) if {
 	lib.ecs_service.networkConfiguration.awsvpcConfiguration.assignPublicIp == "ENABLED"
 	message := sprintf("service %q assigns public IP addresses to its tasks (assignPublicIp ENABLED); allowed: %s", [
-		object.get(lib.ecs_service, "serviceName", lib.service),
+		lib.service_name,
 		"assignPublicIp DISABLED",
 	])
 }

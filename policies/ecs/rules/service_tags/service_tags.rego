@@ -25,7 +25,7 @@ findings contains lib.finding(rego.metadata.chain(), "", message) if {
 	service := lib.ecs_service
 	count([tag | some tag in object.get(service, "tags", []); not startswith(tag.key, "aws:")]) == 0
 	message := sprintf("service %q has no tags; allowed: at least one tag, e.g. %s", [
-		object.get(service, "serviceName", lib.service),
+		lib.service_name,
 		example,
 	])
 }
