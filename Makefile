@@ -38,12 +38,12 @@ DEMO_EVENTS := test/events/ecr-service-task.json test/events/dockerhub-service-t
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # ---------------------------------------------------------------- the demo
 
 .PHONY: demo
-demo: ## run the workflow offline on sample events, against an in-memory AWS account
+demo: ## run the workflow offline on sample events, against an in-memory AWS account, and write the execution pages
 	@echo "ecs-compliance demo: the deployed workflow, run offline on ECS task events against an in-memory"
 	@echo "AWS account (test/worlds/demo.json), in enforce mode. Each event goes through the Express triage;"
 	@echo "the Standard workflow runs only when there is something to judge or to remediate. Four events, in order:"
@@ -53,10 +53,19 @@ demo: ## run the workflow offline on sample events, against an in-memory AWS acc
 	@echo "  3. the next event of that same task                            -> skipped by the triage as a duplicate"
 	@echo "  4. another task of that task definition                        -> stopped on the stored judgement, no new"
 	@echo "                                                                    message: the incident's findings count 2 tasks"
-	@$(GO) run ./statemachine/ecs-compliance --mode enforce --world test/worlds/demo.json $(DEMO_EVENTS)
+	@mkdir -p .build
+	@$(GO) run ./statemachine/ecs-compliance --mode enforce --world test/worlds/demo.json --html .build/demo.html $(DEMO_EVENTS)
 	@echo
 	@echo "Then the same violation with approval on: the simulated approver opens the signed link and approves."
-	@$(GO) run ./statemachine/ecs-compliance --mode enforce --approval approve --world test/worlds/demo.json test/events/dockerhub-service-task.json
+	@$(GO) run ./statemachine/ecs-compliance --mode enforce --approval approve --world test/worlds/demo.json \
+		--html .build/demo-approval.html test/events/dockerhub-service-task.json
+	@echo
+	@echo "Open .build/demo.html in a browser to see the executions: both state machines drawn, the path each event"
+	@echo "took, and each state's input and output on a click (.build/demo-approval.html: the approval run)."
+
+.PHONY: readme-diagram
+readme-diagram: ## draw the README's state machine diagram again from the ASL files (ecs-compliance diagram)
+	$(GO) test ./statemachine/ecs-compliance -run TestREADMEDiagramIsTheGeneratedOne -update
 
 .PHONY: fleet-replay
 fleet-replay: ## generate the 800-task-start fleet and replay it in audit and enforce mode (the README's cost figures)
@@ -89,7 +98,7 @@ unit: ## Go unit tests of every package but the CDK app and the end-to-end tests
 	$(GO) test -cover $$($(GO) list ./... | grep -v -e '/cdk$$' -e '/test$$')
 
 .PHONY: e2e
-e2e: $(RIE) ## end-to-end tests: the local executor over test/ fixtures, and each Lambda under the RIE
+e2e: $(RIE) ## end-to-end tests: the local executor over test/ fixtures, each Lambda under the RIE, the pages in headless Chromium
 	RIE=$(RIE) RIE_REQUIRED=1 $(GO) test -count=1 ./test/...
 
 .PHONY: check-example
@@ -146,9 +155,35 @@ policy-test: $(OPA) $(REGAL) ## opa test (Rego coverage >= 90%), opa check --str
 asl-validate: cdk/node_modules ## validate both state machines' definitions with asl-validator
 	$(NODE_BIN)/asl-validator --json-path statemachine/workflow.asl.json --json-path statemachine/triage.asl.json
 
+# ---------------------------------------------------------------- benchmarks
+
+BENCH_RAW   := .build/bench-raw.txt
+BENCH_TABLE := .build/bench.txt
+
+# bench_run,PACKAGE,BENCHMARKS,BENCHTIME: appends the package's benchmarks'
+# output to $(BENCH_RAW); a failure is noted (status=1) and the others run.
+define bench_run
+echo "  go test -bench '$(2)' -benchtime $(3) ./$(1)"; \
+$(GO) test -run '^$$' -bench '$(2)' -benchmem -benchtime $(3) ./$(1) >> $(BENCH_RAW) 2>&1 || { echo "    FAILED (its output is in $(BENCH_RAW))"; status=1; };
+endef
+
 .PHONY: bench
-bench: ## benchmarks: replay throughput and cost on a generated fleet, policy evaluation, reports, approval links, Lambda binary sizes
-	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v -e '/cdk$$')
+bench: ## the performance figures with their targets, one table (.build/bench.txt; go test's output in .build/bench-raw.txt)
+	@mkdir -p .build; : > $(BENCH_RAW); status=0; \
+	$(call bench_run,lambdas/steps/evaluate,^BenchmarkEvaluate(CompileEachTime)?$$,1s) \
+	$(call bench_run,statemachine/offline,^BenchmarkTimeToStop$$,1s) \
+	$(call bench_run,test,^Benchmark(ColdStart|LambdaBinarySize)$$,20x) \
+	$(call bench_run,statemachine/replay,^BenchmarkReplay$$,5x) \
+	$(call bench_run,statemachine/check,^BenchmarkCheckFleet$$,5x) \
+	$(call bench_run,lambdas/report,^Benchmark(Message|Findings)$$,1s) \
+	$(call bench_run,lambdas/approval,^Benchmark(Sign|Verify)$$,1s) \
+	echo; $(GO) run ./test/benchtable -lambdas "$(LAMBDAS)" -o $(BENCH_TABLE) < $(BENCH_RAW); \
+	exit $$status
+
+.PHONY: bench-readme
+bench-readme: ## put the table of the last `make bench` (.build/bench.txt) in the README
+	@test -f $(BENCH_TABLE) || { echo "bench-readme: no $(BENCH_TABLE): run make bench first"; exit 1; }
+	$(GO) run ./test/benchtable -readme README.md -table $(BENCH_TABLE)
 
 # ---------------------------------------------------------------- lint
 

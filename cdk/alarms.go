@@ -12,7 +12,8 @@ import (
 // Nothing fails silently. A failed step ends in "Report failure" (a message
 // on the report topic); these alarms, on the same topic, catch what cannot
 // report itself: an execution that fails outside a Catch (States.Runtime,
-// States.DataLimitExceeded, a failing "Report failure"), times out
+// States.DataLimitExceeded of a state's output — a task's oversized result
+// is caught by States.ALL —, a failing "Report failure"), times out
 // (TimeoutSeconds) or is stopped by hand; an event EventBridge could not
 // deliver to the triage (the dead-letter queue); and a function that
 // errors, including the approval endpoint, which no state machine watches.

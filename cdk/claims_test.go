@@ -112,7 +112,7 @@ func TestNoRoleCanChangeIAMRunTasksOrReachElsewhere(t *testing.T) {
 	})
 }
 
-// README.md, "Retries": every Task state of both machines retries up to 6
+// README.md, "Retries": every Task state of both machines retries up to 6 (Record task 10)
 // times, 1 s doubling to at most 30 s, with full jitter — a Lambda's
 // service errors, its timeouts and the steps' Compliance.Transient — and
 // anything else goes to Report failure (Report failure itself to the
@@ -168,8 +168,14 @@ func TestEveryTaskStateRetriesAndReportsFailures(t *testing.T) {
 				continue
 			}
 			r := st.Retry[0]
-			if r.IntervalSeconds != 1 || r.BackoffRate != 2 || r.MaxAttempts != 6 || r.MaxDelaySeconds != 30 || r.JitterStrategy != "FULL" {
-				t.Errorf("%s: Retry %+v, want 6 attempts, 1 s doubling to 30 s, full jitter", where, r)
+			// Record task makes about six AWS calls (the claim and the
+			// judgement's look-up): 10 attempts, as the README says.
+			attempts := 6.0
+			if where == "triage: Record task" {
+				attempts = 10
+			}
+			if r.IntervalSeconds != 1 || r.BackoffRate != 2 || r.MaxAttempts != attempts || r.MaxDelaySeconds != 30 || r.JitterStrategy != "FULL" {
+				t.Errorf("%s: Retry %+v, want %v attempts, 1 s doubling to 30 s, full jitter", where, r, attempts)
 			}
 			lambda := strings.Contains(string(raw), "FunctionArn}")
 			for _, e := range lambdaErrors {

@@ -290,19 +290,24 @@ func NewComplianceStack(scope constructs.Construct, id string, props *StackProps
 	// GetParametersByPath is authorized on the path itself: access to /p
 	// covers every parameter below it.
 	readPolicy := grant{Actions: []string{"ssm:GetParametersByPath"}, Resources: []string{env.arn("ssm", "parameter"+s.PolicyPath)}}
+	// What looking a judgement up calls: the policy's hash, the task
+	// definition's and the service's tags, the service, the judgements
+	// table. Record task looks up a task's judgement as soon as it has
+	// claimed it; Look up judgement looks again after a wait.
+	lookUp := []grant{
+		readPolicy,
+		{Actions: []string{"ecs:ListTagsForResource"}, Resources: []string{env.arn("ecs", "task-definition/*"), env.arn("ecs", "service/*")},
+			Wildcard: "the tags of whichever task definition and service a starting task uses are read; their names are not known at deploy time"},
+		{Actions: []string{"ecs:DescribeServices"}, Resources: []string{env.arn("ecs", "service/*")}, Conditions: onClusters,
+			Wildcard: "the service of any task that starts in this account and region is described; the ecs:cluster condition keeps it to this account's clusters"},
+		{Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem"}, Resources: []string{judgementsArn}},
+	}
 	grants := map[string][]grant{
-		"record-task": {{Actions: []string{"dynamodb:UpdateItem"}, Resources: []string{*tableArn}}},
-		"look-up-judgement": {
-			readPolicy,
-			{Actions: []string{"ecs:ListTagsForResource"}, Resources: []string{env.arn("ecs", "task-definition/*"), env.arn("ecs", "service/*")},
-				Wildcard: "the tags of whichever task definition and service a starting task uses are read; their names are not known at deploy time"},
-			{Actions: []string{"ecs:DescribeServices"}, Resources: []string{env.arn("ecs", "service/*")}, Conditions: onClusters,
-				Wildcard: "the service of any task that starts in this account and region is described; the ecs:cluster condition keeps it to this account's clusters"},
-			{Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem"}, Resources: []string{judgementsArn}},
-		},
-		"load-policy":      {readPolicy},
-		"record-judgement": {{Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, Resources: []string{judgementsArn}}},
-		"count-incident":   {{Actions: []string{"dynamodb:UpdateItem"}, Resources: []string{judgementsArn}}},
+		"record-task":       append([]grant{{Actions: []string{"dynamodb:UpdateItem"}, Resources: []string{*tableArn}}}, lookUp...),
+		"look-up-judgement": lookUp,
+		"load-policy":       {readPolicy},
+		"record-judgement":  {{Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, Resources: []string{judgementsArn}}},
+		"count-incident":    {{Actions: []string{"dynamodb:UpdateItem"}, Resources: []string{judgementsArn}}},
 		"describe-task-definition": {
 			{Actions: []string{"ecs:DescribeTaskDefinition"}, Resources: []string{"*"},
 				Wildcard: "ecs:DescribeTaskDefinition supports no resource-level permissions (ECS requires \"*\")"},
@@ -327,8 +332,10 @@ func NewComplianceStack(scope constructs.Construct, id string, props *StackProps
 	lookUpEnv := exclusionsEnv(excluded, s.ExcludedServices)
 	maps.Copy(lookUpEnv, map[string]string{
 		"POLICY_PATH": s.PolicyPath, "JUDGEMENTS_TABLE": *cs.Judgements.TableName(), "MODE": s.Mode, "APPROVAL": s.Approval})
+	recordTaskEnv := maps.Clone(lookUpEnv)
+	maps.Copy(recordTaskEnv, map[string]string{"TABLE_NAME": *cs.Table.TableName(), "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": env.Account})
 	envs := map[string]map[string]string{
-		"record-task":       {"TABLE_NAME": *cs.Table.TableName(), "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": env.Account},
+		"record-task":       recordTaskEnv,
 		"look-up-judgement": lookUpEnv,
 		"record-judgement": {"JUDGEMENTS_TABLE": *cs.Judgements.TableName(), "MODE": s.Mode, "APPROVAL": s.Approval,
 			"JUDGEMENT_TTL_HOURS": strconv.Itoa(s.JudgementTTLHours)},

@@ -581,9 +581,12 @@ func envWant(s *synthed, e envSettings) map[string]map[string]any {
 	topic := map[string]any{"Ref": s.logicalID(s.cs.Topic)}
 	lookUp := map[string]any{"POLICY_PATH": e.path, "JUDGEMENTS_TABLE": judgements, "MODE": e.mode, "APPROVAL": e.approval}
 	maps.Copy(lookUp, remediationEnvWant(s))
+	recordTask := maps.Clone(lookUp)
+	maps.Copy(recordTask, map[string]any{"TABLE_NAME": table, "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": s.env.Account})
 	want := map[string]map[string]any{
 		// Lambda sets AWS_REGION; the account is the stack's.
-		"record-task":              {"TABLE_NAME": table, "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": s.env.Account},
+		// Record task looks up a claimed task's judgement too.
+		"record-task":              recordTask,
 		"look-up-judgement":        lookUp,
 		"load-policy":              {"POLICY_PATH": e.path},
 		"describe-task-definition": nil,
@@ -715,14 +718,16 @@ func grantsWant(s *synthed) map[string][]string {
 	}
 	policy := "ssm:GetParametersByPath " + e.arn("ssm", "parameter"+s.cs.Settings.PolicyPath)
 	publish := []string{"sns:Publish " + topic, "kms:GenerateDataKey " + key, "kms:Decrypt " + key}
+	lookUp := []string{
+		policy,
+		"ecs:ListTagsForResource " + e.arn("ecs", "task-definition/*"), "ecs:ListTagsForResource " + e.arn("ecs", "service/*"),
+		"ecs:DescribeServices " + e.arn("ecs", "service/*") + " | " + clusters,
+		"dynamodb:GetItem " + judgements, "dynamodb:PutItem " + judgements,
+	}
 	want := map[string][]string{
-		"record-task": {"dynamodb:UpdateItem " + table},
-		"look-up-judgement": {
-			policy,
-			"ecs:ListTagsForResource " + e.arn("ecs", "task-definition/*"), "ecs:ListTagsForResource " + e.arn("ecs", "service/*"),
-			"ecs:DescribeServices " + e.arn("ecs", "service/*") + " | " + clusters,
-			"dynamodb:GetItem " + judgements, "dynamodb:PutItem " + judgements,
-		},
+		// Record task claims the task and looks up its judgement.
+		"record-task":              append([]string{"dynamodb:UpdateItem " + table}, lookUp...),
+		"look-up-judgement":        lookUp,
 		"load-policy":              {policy},
 		"describe-task-definition": {"ecs:DescribeTaskDefinition *", "ecs:ListTagsForResource " + e.arn("ecs", "service/*")},
 		"evaluate":                 nil,

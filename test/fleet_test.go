@@ -261,16 +261,15 @@ func TestREADMECostFiguresAreTheReplays(t *testing.T) {
 	}
 
 	// "A judgement costs about $0.0004 …; every event after it costs one
-	// Express request and one or two Lambda invocations, about $0.0000015."
+	// Express request and one Lambda invocation (…), about $0.0000014."
 	express := p.ExpressRequest + p.ExpressGBSecond*p.ExpressBilledMs/1000*p.ExpressMemoryMB/1024
 	lambda := p.LambdaRequest + p.LambdaGBSecond*p.LambdaBilledMs/1000*p.LambdaMemoryMB/1024
-	if lo, hi := express+lambda, express+2*lambda; !(lo <= 0.0000015 && 0.0000015 <= hi) || !strings.Contains(readme, "about $0.0000015") {
-		t.Errorf("an event after the judgement costs $%.7f to $%.7f; README.md says about $0.0000015", lo, hi)
+	if event := express + lambda; math.Round(event*1e7) != 14 || !strings.Contains(readme, "about $0.0000014") {
+		t.Errorf("an event after the judgement costs $%.7f; README.md says about $0.0000014", event)
 	}
 	// A judgement's share: its execution's transitions, its Lambdas (those
-	// not spent by the triage: one per event, one more per task's first),
-	// its findings and messages.
-	workflowLambdas := audit.LambdaInvocations - audit.Events - audit.TaskStarts
+	// not spent by the triage: one per event), its findings and messages.
+	workflowLambdas := audit.LambdaInvocations - audit.Events
 	judgement := (float64(audit.StandardTransitions)*p.StandardTransition + float64(workflowLambdas)*lambda +
 		float64(audit.FindingsImported)*p.FindingIngestion + float64(audit.SNSPublishes)*p.SNSPublish) / float64(audit.Judgements)
 	if math.Round(judgement*1e4) != 4 || !strings.Contains(readme, "A judgement costs about $0.0004") {

@@ -1,9 +1,10 @@
 package test
 
 // The deployable artefacts, smoke-tested: every Lambda under lambdas/*/main.go
-// is built as Lambda builds it (linux, CGO off, -tags lambda.norpc; amd64 here
-// so that it runs on this machine), started under the AWS Lambda Runtime
-// Interface Emulator and sent one rieSample invocation. The AWS-calling steps
+// is built as it is deployed (buildLambdas: linux, CGO off, the deploy flags;
+// amd64 here so that it runs on this machine), started under the AWS Lambda
+// Runtime Interface Emulator and sent one rieSample invocation (the cold
+// start benchmark, coldstart_test.go, sends the same). The AWS-calling steps
 // talk to a fake AWS endpoint on 127.0.0.1 (AWS_ENDPOINT_URL) that answers
 // the few calls they make, so each answer is a real result of the binary.
 //
@@ -61,40 +62,54 @@ type awsCall struct {
 type rieSample struct {
 	env map[string]string
 	// payload is the invocation's event.
-	payload func(t *testing.T) any
+	payload func(t testing.TB) any
 	// check inspects the answer (a result, or RIE's errorType body) and the
 	// AWS calls made.
-	check func(t *testing.T, answer []byte, calls []awsCall)
+	check func(t testing.TB, answer []byte, calls []awsCall)
 }
 
 // rieSamples has one invocation per Lambda; a lambdas/<dir>/main.go without
 // one fails the test.
 var rieSamples = map[string]rieSample{
 	"record-task": {
-		env: map[string]string{"TABLE_NAME": tableName, "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": rieAccount},
-		payload: func(t *testing.T) any {
+		// It looks up a claimed task's judgement too: look-up-judgement's
+		// environment and calls follow the claim.
+		env: map[string]string{"TABLE_NAME": tableName, "CLAIM_TTL_HOURS": "168", "ACCOUNT_ID": rieAccount,
+			"POLICY_PATH": policyPath, "JUDGEMENTS_TABLE": judgementsTable, "MODE": "enforce", "APPROVAL": "off"},
+		payload: func(t testing.TB) any {
 			return contract.RecordTaskInput{Event: eventState(t).Event, ExecutionID: rieExecutionID}
 		},
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
-			var got contract.Task
-			decodeAnswer(t, answer, &got)
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
+			var st contract.State
+			decodeAnswer(t, answer, &st)
 			want := sampleTask(t)
-			if got.TaskArn != want.TaskArn || got.Service != "api" || got.Duplicate || got.ExpiresAt <= time.Now().Unix() ||
+			got := st.Task
+			if got == nil || got.TaskArn != want.TaskArn || got.Service != "api" || got.Duplicate || got.ExpiresAt <= time.Now().Unix() ||
 				got.Kind != contract.KindTask || got.ClaimedBy != rieExecutionID || got.Attempt != 1 ||
 				got.ExecutionName != "1b2c3d4e5f6a41829304b5c6d7e8f9a0-1" {
 				t.Errorf("task = %+v", got)
 			}
-			wantCalls(t, calls, "dynamodb:UpdateItem")
-			if len(calls) == 1 && (calls[0].Input["TableName"] != tableName || !strings.Contains(fmt.Sprint(calls[0].Input["ConditionExpression"]), "attribute_not_exists") ||
-				!strings.Contains(fmt.Sprint(calls[0].Input["ExpressionAttributeValues"]), rieExecutionID)) {
+			if st.Source != "aws.ecs" || len(st.Detail) == 0 {
+				t.Errorf("the event does not ride on: %+v", st.Event)
+			}
+			if st.Lookup == nil || st.Lookup.Next != contract.NextJudge || st.Lookup.PolicyHash != bundle.Hash(smallBundle) {
+				t.Errorf("lookup = %+v; want JUDGE under the loaded policy", st.Lookup)
+			}
+			apis := apisOf(calls)
+			if len(apis) < 5 || apis[0] != "dynamodb:UpdateItem" || apis[len(apis)-1] != "dynamodb:PutItem" ||
+				!slices.Equal(slices.Sorted(slices.Values(apis[1:4])), []string{"ecs:DescribeServices", "ecs:ListTagsForResource", "ssm:GetParametersByPath"}) {
+				t.Fatalf("AWS calls = %v, want the claim, then the look-up (the policy, the tags and the service at once; the key marked last)", apis)
+			}
+			if calls[0].Input["TableName"] != tableName || !strings.Contains(fmt.Sprint(calls[0].Input["ConditionExpression"]), "attribute_not_exists") ||
+				!strings.Contains(fmt.Sprint(calls[0].Input["ExpressionAttributeValues"]), rieExecutionID) {
 				t.Errorf("UpdateItem = %v", calls[0].Input)
 			}
 		},
 	},
 	"load-policy": {
 		env:     map[string]string{"POLICY_PATH": policyPath},
-		payload: func(t *testing.T) any { return eventState(t) },
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		payload: func(t testing.TB) any { return eventState(t) },
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.Evaluation
 			decodeAnswer(t, answer, &got)
 			if !reflect.DeepEqual(got.Policy.Files, smallBundle) || got.Policy.Hash != bundle.Hash(smallBundle) || got.Policy.Path != policyPath {
@@ -104,12 +119,12 @@ var rieSamples = map[string]rieSample{
 		},
 	},
 	"describe-task-definition": {
-		payload: func(t *testing.T) any {
+		payload: func(t testing.TB) any {
 			st := eventState(t)
 			st.Task = sampleTask(t)
 			return st
 		},
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.Described
 			decodeAnswer(t, answer, &got)
 			var td struct{ Family string }
@@ -124,7 +139,7 @@ var rieSamples = map[string]rieSample{
 	},
 	"evaluate": {
 		env: map[string]string{"MODE": "audit", "APPROVAL": "off", "APPROVAL_TIMEOUT_SECONDS": "86400"},
-		payload: func(t *testing.T) any {
+		payload: func(t testing.TB) any {
 			files, err := bundle.ReadFS(os.DirFS("../policies"))
 			if err != nil {
 				t.Fatalf("the real policy bundle: %v", err)
@@ -135,7 +150,7 @@ var rieSamples = map[string]rieSample{
 			st.Described = &contract.Described{TaskDefinition: worldTaskDefinition(t), Tags: map[string]string{"owner": "team-api"}}
 			return st
 		},
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var st contract.State
 			decodeAnswer(t, answer, &st)
 			if st.Evaluation == nil || st.Task == nil || st.Described == nil {
@@ -154,8 +169,8 @@ var rieSamples = map[string]rieSample{
 		},
 	},
 	"scale-service": {
-		payload: func(t *testing.T) any { return remediationState(t) },
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		payload: func(t testing.TB) any { return remediationState(t) },
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.ActionResult
 			decodeAnswer(t, answer, &got)
 			if got.API != contract.APIUpdateService || !got.Changed || got.PreviousDesiredCount == nil || *got.PreviousDesiredCount != 2 {
@@ -170,8 +185,8 @@ var rieSamples = map[string]rieSample{
 		},
 	},
 	"stop-task": {
-		payload: func(t *testing.T) any { return remediationState(t) },
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		payload: func(t testing.TB) any { return remediationState(t) },
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.ActionResult
 			decodeAnswer(t, answer, &got)
 			if got.API != contract.APIStopTask || !got.Changed || got.Target != sampleTask(t).TaskArn {
@@ -181,8 +196,8 @@ var rieSamples = map[string]rieSample{
 		},
 	},
 	"deregister-task-definition": {
-		payload: func(t *testing.T) any { return remediationState(t) },
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		payload: func(t testing.TB) any { return remediationState(t) },
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.ActionResult
 			decodeAnswer(t, answer, &got)
 			if got.API != contract.APIDeregisterTaskDefinition || !got.Changed {
@@ -193,8 +208,8 @@ var rieSamples = map[string]rieSample{
 	},
 	"notify": {
 		env:     map[string]string{"TOPIC_ARN": topicArn},
-		payload: func(t *testing.T) any { return remediationState(t) },
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		payload: func(t testing.TB) any { return remediationState(t) },
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.Notification
 			decodeAnswer(t, answer, &got)
 			if got.MessageID != "msg-1" || got.Subject == "" {
@@ -207,8 +222,8 @@ var rieSamples = map[string]rieSample{
 		},
 	},
 	"record-finding": {
-		payload: func(t *testing.T) any { return remediationState(t) },
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		payload: func(t testing.TB) any { return remediationState(t) },
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.FindingsSent
 			decodeAnswer(t, answer, &got)
 			if len(got.IDs) == 0 {
@@ -219,7 +234,7 @@ var rieSamples = map[string]rieSample{
 	},
 	"report-failure": {
 		env: map[string]string{"TOPIC_ARN": topicArn, "TABLE_NAME": tableName, "JUDGEMENTS_TABLE": judgementsTable},
-		payload: func(t *testing.T) any {
+		payload: func(t testing.TB) any {
 			st := remediationState(t)
 			st.Task.Kind, st.Task.ClaimedBy, st.Task.Attempt = contract.KindTask, rieExecutionID, 2
 			st.Task.ExecutionName = "1b2c3d4e5f6a41829304b5c6d7e8f9a0-2"
@@ -230,7 +245,7 @@ var rieSamples = map[string]rieSample{
 			}}
 			return st
 		},
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.Report
 			decodeAnswer(t, answer, &got)
 			if got.Notification == nil || got.Notification.MessageID != "msg-1" {
@@ -258,13 +273,13 @@ var rieSamples = map[string]rieSample{
 	// reference, and the message carries links signed with the secret.
 	"request-approval": {
 		env: map[string]string{"APPROVAL_TOPIC_ARN": approvalTopicArn, "APPROVALS_TABLE": approvalsTable, "SECRET_ARN": rieSecretArn, "CALLBACK_URL": rieCallbackURL},
-		payload: func(t *testing.T) any {
+		payload: func(t testing.TB) any {
 			st := remediationState(t)
 			st.Evaluation.ApprovalRequired = true
 			st.Evaluation.ApprovalTimeoutSeconds = 86400
 			return contract.ApprovalRequest{TaskToken: rieApprovalToken, State: *st}
 		},
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got struct{ Reference, ExpiresAt, MessageID string }
 			decodeAnswer(t, answer, &got)
 			key := rieApprovalKey(t)
@@ -304,7 +319,7 @@ var rieSamples = map[string]rieSample{
 	// the task token with SendTaskSuccess.
 	"approval-callback": {
 		env: map[string]string{"APPROVALS_TABLE": approvalsTable, "SECRET_ARN": rieSecretArn},
-		payload: func(t *testing.T) any {
+		payload: func(t testing.TB) any {
 			key := rieApprovalKey(t)
 			l, err := key.Link(rieCallbackURL, key.Reference(rieApprovalToken), approval.ActionApprove, time.Now().Add(time.Hour))
 			if err != nil {
@@ -329,7 +344,7 @@ var rieSamples = map[string]rieSample{
 				"requestContext": map[string]any{"http": map[string]any{"method": "POST", "path": "/", "sourceIp": "198.51.100.7"}},
 			}
 		},
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got struct {
 				StatusCode int               `json:"statusCode"`
 				Headers    map[string]string `json:"headers"`
@@ -358,12 +373,12 @@ var rieSamples = map[string]rieSample{
 	// looked up and marked as being judged by this task's execution.
 	"look-up-judgement": {
 		env: map[string]string{"POLICY_PATH": policyPath, "JUDGEMENTS_TABLE": judgementsTable, "MODE": "enforce", "APPROVAL": "off"},
-		payload: func(t *testing.T) any {
+		payload: func(t testing.TB) any {
 			st := eventState(t)
 			st.Task = claimedTask(t)
 			return st
 		},
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.Lookup
 			decodeAnswer(t, answer, &got)
 			policy := bundle.Hash(smallBundle)
@@ -376,17 +391,18 @@ var rieSamples = map[string]rieSample{
 				t.Errorf("tags %v, service %s; want the ECS answers, the service without its run-time state", got.TaskDefinitionTags, got.Service)
 			}
 			apis := apisOf(calls)
-			if len(apis) < 5 || !slices.Equal(apis[:3], []string{"ssm:GetParametersByPath", "ecs:ListTagsForResource", "ecs:DescribeServices"}) ||
+			if len(apis) < 5 || !slices.Equal(slices.Sorted(slices.Values(apis[:3])), []string{"ecs:DescribeServices", "ecs:ListTagsForResource", "ssm:GetParametersByPath"}) ||
 				apis[len(apis)-1] != "dynamodb:PutItem" {
-				t.Fatalf("AWS calls = %v, want the policy, the tags, the service, then the table read and the key marked", apis)
+				t.Fatalf("AWS calls = %v, want the policy, the tags and the service (at once), then the table read and the key marked", apis)
 			}
 			for _, c := range calls[3 : len(calls)-1] {
 				if c.API != "dynamodb:GetItem" || c.Input["TableName"] != judgementsTable || c.Input["ConsistentRead"] != true {
 					t.Errorf("%s = %v, want consistent reads of the judgements table", c.API, c.Input)
 				}
 			}
-			if fmt.Sprint(calls[2].Input["services"]) != "[api]" || fmt.Sprint(calls[2].Input["include"]) != "[TAGS]" || calls[2].Input["cluster"] != sampleCluster {
-				t.Errorf("DescribeServices = %v", calls[2].Input)
+			describe := calls[slices.Index(apis, "ecs:DescribeServices")]
+			if fmt.Sprint(describe.Input["services"]) != "[api]" || fmt.Sprint(describe.Input["include"]) != "[TAGS]" || describe.Input["cluster"] != sampleCluster {
+				t.Errorf("DescribeServices = %v", describe.Input)
 			}
 			put := calls[len(calls)-1].Input
 			item, _ := put["Item"].(map[string]any)
@@ -401,7 +417,7 @@ var rieSamples = map[string]rieSample{
 	// and the revision noted: the report is FULL.
 	"record-judgement": {
 		env: map[string]string{"JUDGEMENTS_TABLE": judgementsTable, "MODE": "audit", "APPROVAL": "off", "JUDGEMENT_TTL_HOURS": "48"},
-		payload: func(t *testing.T) any {
+		payload: func(t testing.TB) any {
 			st := remediationState(t)
 			st.Task = claimedTask(t)
 			st.Evaluation.Mode, st.Evaluation.Outcome = contract.ModeAudit, contract.OutcomeReport
@@ -410,7 +426,7 @@ var rieSamples = map[string]rieSample{
 				Key: judgement.Key(policy, rieSubject, judgement.Settings{Mode: contract.ModeAudit}), TaskDefinitionTags: map[string]string{"owner": "team-api"}}
 			return st
 		},
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.Judgement
 			decodeAnswer(t, answer, &got)
 			key := judgement.Key(bundle.Hash(smallBundle), rieSubject, judgement.Settings{Mode: contract.ModeAudit})
@@ -440,8 +456,8 @@ var rieSamples = map[string]rieSample{
 	// The first remediated task of a revision opens its incident.
 	"count-incident": {
 		env:     map[string]string{"JUDGEMENTS_TABLE": judgementsTable},
-		payload: func(t *testing.T) any { return remediationState(t) },
-		check: func(t *testing.T, answer []byte, calls []awsCall) {
+		payload: func(t testing.TB) any { return remediationState(t) },
+		check: func(t testing.TB, answer []byte, calls []awsCall) {
 			var got contract.Incident
 			decodeAnswer(t, answer, &got)
 			id := judgement.IncidentID(sampleTD, bundle.Hash(smallBundle))
@@ -464,7 +480,7 @@ const rieSubject = "3b094ac9514f33bcf12145c31c55579514adbd18b7d254a65c4c5e9b6164
 
 // claimedTask is sampleTask as "Record task" returns it for the triage's
 // first claim of the task.
-func claimedTask(t *testing.T) *contract.Task {
+func claimedTask(t testing.TB) *contract.Task {
 	task := sampleTask(t)
 	task.Kind, task.TaskID, task.ClaimedBy, task.Attempt = contract.KindTask, "1b2c3d4e5f6a41829304b5c6d7e8f9a0", rieExecutionID, 1
 	task.ExecutionName = "1b2c3d4e5f6a41829304b5c6d7e8f9a0-1"
@@ -482,7 +498,7 @@ const (
 	rieApprovalToken = "AQCEAAAAKgAAAAMAAAAAAAAAAQ==rie"
 )
 
-func rieApprovalKey(t *testing.T) approval.Key {
+func rieApprovalKey(t testing.TB) approval.Key {
 	k, err := approval.NewKey([]byte(rieSecret))
 	if err != nil {
 		t.Fatal(err)
@@ -517,30 +533,13 @@ func TestLambdasUnderRIE(t *testing.T) {
 	}
 	rie, _ = filepath.Abs(rie)
 
-	mains, _ := filepath.Glob("../lambdas/*/main.go")
-	var names []string
-	for _, m := range mains {
-		name := filepath.Base(filepath.Dir(m))
+	names := lambdaNames(t)
+	for _, name := range names {
 		if _, ok := rieSamples[name]; !ok {
 			t.Errorf("lambdas/%s has a main.go but no rieSample invocation in test/rie_test.go: add one", name)
-			continue
 		}
-		names = append(names, name)
 	}
-	if len(names) == 0 {
-		t.Fatal("no lambdas/*/main.go found")
-	}
-
-	bin := t.TempDir()
-	pkgs := make([]string, len(names))
-	for i, n := range names {
-		pkgs[i] = "../lambdas/" + n
-	}
-	build := exec.Command("go", append([]string{"build", "-tags", "lambda.norpc", "-trimpath", "-o", bin + "/"}, pkgs...)...)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build the Lambdas: %v\n%s", err, out)
-	}
+	bin := buildLambdas(t, "amd64")
 
 	for _, name := range slices.Sorted(maps.Keys(rieSamples)) {
 		t.Run(name, func(t *testing.T) {
@@ -570,18 +569,7 @@ func invokeUnderRIE(t *testing.T, rie, binary, endpoint string, env map[string]s
 		"--runtime-interface-emulator-address", rieAddr,
 		"--runtime-api-address", apiAddr,
 		binary)
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"AWS_ENDPOINT_URL=" + endpoint,
-		"AWS_ACCESS_KEY_ID=AKIDRIETEST", "AWS_SECRET_ACCESS_KEY=rie-test-secret", "AWS_SESSION_TOKEN=rie-test-token",
-		"AWS_REGION=" + rieRegion, "AWS_DEFAULT_REGION=" + rieRegion,
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=30",
-		"AWS_LAMBDA_FUNCTION_NAME=" + filepath.Base(binary),
-	}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd.Env = append(lambdaEnv(filepath.Base(binary), endpoint, env), "AWS_EC2_METADATA_DISABLED=true", "AWS_LAMBDA_FUNCTION_TIMEOUT=30")
 	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.WaitDelay = 5 * time.Second
@@ -636,7 +624,7 @@ func invokeUnderRIE(t *testing.T, rie, binary, endpoint string, env map[string]s
 }
 
 // freeAddr returns a 127.0.0.1 address with a port free at the moment.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -673,7 +661,7 @@ func errorType(answer []byte) string {
 }
 
 // decode reads a result answer into v; a handler error fails the test.
-func decodeAnswer(t *testing.T, answer []byte, v any) {
+func decodeAnswer(t testing.TB, answer []byte, v any) {
 	t.Helper()
 	if name := errorType(answer); name != "" {
 		t.Fatalf("the handler failed: %s", answer)
@@ -691,7 +679,7 @@ func apisOf(calls []awsCall) []string {
 	return apis
 }
 
-func wantCalls(t *testing.T, calls []awsCall, want ...string) {
+func wantCalls(t testing.TB, calls []awsCall, want ...string) {
 	t.Helper()
 	if got := apisOf(calls); !slices.Equal(got, want) {
 		t.Errorf("AWS calls = %v, want %v", got, want)
@@ -706,7 +694,7 @@ var smallBundle = map[string]string{
 	"ecs/compliance/decision.rego": "package ecs.compliance\n\ndecision := {\"compliant\": true, \"violations\": [], \"warnings\": [], \"exempted\": []}\n",
 }
 
-func readFixture(t *testing.T, path string, v any) {
+func readFixture(t testing.TB, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -719,14 +707,14 @@ func readFixture(t *testing.T, path string, v any) {
 
 // eventState is the workflow's input: the event of a Docker Hub image in
 // service "api" of cluster "prod".
-func eventState(t *testing.T) *contract.State {
+func eventState(t testing.TB) *contract.State {
 	var st contract.State
 	readFixture(t, "events/dockerhub-service-task.json", &st.Event)
 	return &st
 }
 
 // sampleTask is what "Record task" makes of that event.
-func sampleTask(t *testing.T) *contract.Task {
+func sampleTask(t testing.TB) *contract.Task {
 	var d contract.TaskDetail
 	if err := json.Unmarshal(eventState(t).Detail, &d); err != nil {
 		t.Fatal(err)
@@ -739,7 +727,7 @@ func sampleTask(t *testing.T) *contract.Task {
 }
 
 // worldTaskDefinition is the api:7 task definition of the demo world.
-func worldTaskDefinition(t *testing.T) json.RawMessage {
+func worldTaskDefinition(t testing.TB) json.RawMessage {
 	var w struct {
 		TaskDefinitions []json.RawMessage `json:"taskDefinitions"`
 	}
@@ -757,7 +745,7 @@ func worldTaskDefinition(t *testing.T) json.RawMessage {
 
 // remediationState is the document as the remediation and report steps get
 // it: evaluated in enforce mode, with a deny-level violation.
-func remediationState(t *testing.T) *contract.State {
+func remediationState(t testing.TB) *contract.State {
 	st := eventState(t)
 	st.Task = sampleTask(t)
 	st.Described = &contract.Described{TaskDefinition: worldTaskDefinition(t), Tags: map[string]string{"owner": "team-api"}}
@@ -790,7 +778,7 @@ type fakeAWS struct {
 	calls []awsCall
 }
 
-func newFakeAWS(t *testing.T) *fakeAWS {
+func newFakeAWS(t testing.TB) *fakeAWS {
 	f := &fakeAWS{}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)

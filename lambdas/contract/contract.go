@@ -539,13 +539,16 @@ const (
 	StepCountIncident   = "countIncident"
 	StepLoadPolicy      = "loadPolicy"
 	StepDescribe        = "describeTaskDefinition"
-	StepEvaluate        = "evaluate"
-	StepApproval        = "approval"
-	StepScaleService    = "scaleService"
-	StepStopTask        = "stopTask"
-	StepDeregister      = "deregisterTaskDefinition"
-	StepReport          = "report"
-	StepReportFailure   = "reportFailure"
+	// StepPrepare is the Parallel that loads the policy and describes the
+	// task definition at once (its Catch: either branch failed).
+	StepPrepare       = "prepare"
+	StepEvaluate      = "evaluate"
+	StepApproval      = "approval"
+	StepScaleService  = "scaleService"
+	StepStopTask      = "stopTask"
+	StepDeregister    = "deregisterTaskDefinition"
+	StepReport        = "report"
+	StepReportFailure = "reportFailure"
 )
 
 // Error names that steps return (the Lambda errorType, the ASL's ErrorEquals).
@@ -583,4 +586,36 @@ func Partition(region string) string {
 		}
 	}
 	return "aws"
+}
+
+// MaxNameLength is the longest cluster, service or task definition family
+// name ECS accepts.
+const MaxNameLength = 255
+
+// ValidName tells whether s is what ECS accepts as a cluster, service or
+// task definition family name: 1 to MaxNameLength letters, digits, hyphens
+// and underscores. (A byte loop rather than a regular expression: compiling
+// `[…]{1,255}` costs a Lambda about a millisecond of its cold start.)
+func ValidName(s string) bool {
+	return validChars(s, MaxNameLength)
+}
+
+// validChars: 1 to max letters, digits, hyphens and underscores.
+func validChars(s string, max int) bool {
+	if len(s) == 0 || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidExecutionName tells whether s is a Step Functions execution name
+// the workflow uses: 1 to 80 letters, digits, hyphens and underscores.
+func ValidExecutionName(s string) bool {
+	return validChars(s, 80)
 }

@@ -56,3 +56,17 @@ func TestSummarizeTaskDefinitionKeepsNoSecrets(t *testing.T) {
 		t.Error("containerDefinitions not a list: want an error")
 	}
 }
+
+func TestValidName(t *testing.T) {
+	for s, want := range map[string]bool{
+		"prod": true, "web-api_2": true, "A": true, strings.Repeat("a", 255): true,
+		"": false, strings.Repeat("a", 256): false, "a b": false, "a/b": false, "a.b": false, "é": false, "a\n": false,
+	} {
+		if got := ValidName(s); got != want {
+			t.Errorf("ValidName(%.20q) = %v, want %v", s, got, want)
+		}
+	}
+	if !ValidExecutionName(strings.Repeat("x", 80)) || ValidExecutionName(strings.Repeat("x", 81)) || ValidExecutionName("a:b") {
+		t.Error("ValidExecutionName: 1 to 80 letters, digits, hyphens and underscores")
+	}
+}

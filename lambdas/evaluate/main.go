@@ -18,5 +18,7 @@ func main() {
 		os.Exit(1)
 	}
 	h.Engine = policy.NewEngine(policy.DefaultCacheSize)
-	step.Start(h.Handle)
+	// The first event compiles the policy: no garbage collection until it
+	// is answered (step.NoGCUntilFirstAnswer).
+	step.Start(step.NoGCUntilFirstAnswer(h.Handle))
 }

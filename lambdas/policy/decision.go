@@ -48,7 +48,7 @@ func parseDecision(v any) (*contract.Decision, error) {
 		}
 		*list.dst = make([]contract.Violation, 0, len(items))
 		for i, item := range items {
-			vi, err := parseViolation(fmt.Sprintf("%s.%s[%d]", DecisionQuery, list.name, i), item, list.exempted)
+			vi, err := parseViolation(list.name, i, item, list.exempted)
 			if err != nil {
 				return nil, err
 			}
@@ -62,10 +62,13 @@ func parseDecision(v any) (*contract.Decision, error) {
 	return d, nil
 }
 
-func parseViolation(path string, v any, exempted bool) (contract.Violation, error) {
+// parseViolation converts item i of the decision's list; its path
+// (data.ecs.compliance.decision.LIST[i]) is formatted only for an error.
+func parseViolation(list string, i int, v any, exempted bool) (contract.Violation, error) {
+	path := func() string { return fmt.Sprintf("%s.%s[%d]", DecisionQuery, list, i) }
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return contract.Violation{}, fmt.Errorf("%s is %s, not an object", path, kind(v))
+		return contract.Violation{}, fmt.Errorf("%s is %s, not an object", path(), kind(v))
 	}
 	var vi contract.Violation
 	var err error
@@ -76,13 +79,13 @@ func parseViolation(path string, v any, exempted bool) (contract.Violation, erro
 		raw, present := obj[name]
 		if !present {
 			if required {
-				err = fmt.Errorf("%s has no %s", path, name)
+				err = fmt.Errorf("%s has no %s", path(), name)
 			}
 			return ""
 		}
 		s, ok := raw.(string)
 		if !ok {
-			err = fmt.Errorf("%s.%s is %s, not a string", path, name, kind(raw))
+			err = fmt.Errorf("%s.%s is %s, not a string", path(), name, kind(raw))
 		}
 		return s
 	}
@@ -97,25 +100,25 @@ func parseViolation(path string, v any, exempted bool) (contract.Violation, erro
 		return contract.Violation{}, err
 	}
 	if vi.Rule == "" {
-		return contract.Violation{}, fmt.Errorf("%s.rule is empty", path)
+		return contract.Violation{}, fmt.Errorf("%s.rule is empty", path())
 	}
 	if !validSeverity(vi.Severity) {
 		return contract.Violation{}, fmt.Errorf("%s.severity is %q (rule %s); allowed: %s",
-			path, vi.Severity, vi.Rule, strings.Join(severities, ", "))
+			path(), vi.Severity, vi.Rule, strings.Join(severities, ", "))
 	}
 	if vi.Enforcement != "" && vi.Enforcement != "deny" && vi.Enforcement != "warn" {
-		return contract.Violation{}, fmt.Errorf("%s.enforcement is %q (rule %s); allowed: deny, warn", path, vi.Enforcement, vi.Rule)
+		return contract.Violation{}, fmt.Errorf("%s.enforcement is %q (rule %s); allowed: deny, warn", path(), vi.Enforcement, vi.Rule)
 	}
 	vi.Controls = []string{}
 	if raw, present := obj["controls"]; present {
 		list, ok := raw.([]any)
 		if !ok {
-			return contract.Violation{}, fmt.Errorf("%s.controls is %s, not a list of strings", path, kind(raw))
+			return contract.Violation{}, fmt.Errorf("%s.controls is %s, not a list of strings", path(), kind(raw))
 		}
 		for i, c := range list {
 			s, ok := c.(string)
 			if !ok {
-				return contract.Violation{}, fmt.Errorf("%s.controls[%d] is %s, not a string", path, i, kind(c))
+				return contract.Violation{}, fmt.Errorf("%s.controls[%d] is %s, not a string", path(), i, kind(c))
 			}
 			vi.Controls = append(vi.Controls, s)
 		}
@@ -123,11 +126,11 @@ func parseViolation(path string, v any, exempted bool) (contract.Violation, erro
 	raw, present := obj["exemption"]
 	switch {
 	case exempted && !present:
-		return contract.Violation{}, fmt.Errorf("%s has no exemption (an exempted item must say which exemption covers it)", path)
+		return contract.Violation{}, fmt.Errorf("%s has no exemption (an exempted item must say which exemption covers it)", path())
 	case present:
 		ex, ok := raw.(map[string]any)
 		if !ok {
-			return contract.Violation{}, fmt.Errorf("%s.exemption is %s, not an object {reason, expires}", path, kind(raw))
+			return contract.Violation{}, fmt.Errorf("%s.exemption is %s, not an object {reason, expires}", path(), kind(raw))
 		}
 		reason, ok1 := ex["reason"].(string)
 		expires, ok2 := ex["expires"].(string)
@@ -135,7 +138,7 @@ func parseViolation(path string, v any, exempted bool) (contract.Violation, erro
 			ok2 = true
 		}
 		if !ok1 || !ok2 {
-			return contract.Violation{}, fmt.Errorf("%s.exemption must be {reason: string, expires: string}", path)
+			return contract.Violation{}, fmt.Errorf("%s.exemption must be {reason: string, expires: string}", path())
 		}
 		vi.Exemption = &contract.Exemption{Reason: reason, Expires: expires}
 	}

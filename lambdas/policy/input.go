@@ -74,7 +74,7 @@ func rawValue(name string, raw json.RawMessage) (ast.Value, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return ast.NewObject(), nil
 	}
-	v, err := ast.ValueFromReader(bytes.NewReader(raw))
+	v, err := valueFromJSON(raw)
 	if err != nil {
 		return nil, step.Errorf(contract.ErrInvalidInput, "input.%s is not valid JSON: %v", name, err)
 	}

@@ -79,7 +79,9 @@ func Compile(ctx context.Context, files map[string]string) (*Policy, error) {
 	}
 	modules := loaded.ParsedModules()
 
-	store := inmem.NewFromObjectWithOpts(loaded.Documents, inmem.OptRoundTripOnWrite(false))
+	// Reads return AST values converted once, here, instead of converting
+	// data.ecs.config on every evaluation.
+	store := inmem.NewFromObjectWithOpts(loaded.Documents, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
 	compiler, err := compile(ctx, store, modules)
 	if err != nil {
 		return nil, err

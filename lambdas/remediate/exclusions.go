@@ -2,10 +2,11 @@ package remediate
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 )
 
 // Exclusions are the clusters and services that remediation must leave
@@ -29,10 +30,6 @@ type ServiceRef struct {
 	Name string
 }
 
-// ecsName is what ECS accepts as a cluster or service name: up to 255
-// letters, numbers, hyphens and underscores.
-var ecsName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
-
 // ParseExclusions reads the two settings, each a comma-separated list
 // (spaces around entries and empty entries are ignored):
 //
@@ -51,7 +48,7 @@ func ParseExclusions(clusters, services string) (Exclusions, error) {
 				errs = append(errs, fmt.Sprintf("EXCLUDED_CLUSTERS: %q is not an ECS cluster ARN", c))
 				continue
 			}
-		} else if !ecsName.MatchString(c) {
+		} else if !contract.ValidName(c) {
 			errs = append(errs, fmt.Sprintf("EXCLUDED_CLUSTERS: %q is not a cluster name (letters, numbers, - and _) or ARN", c))
 			continue
 		}
@@ -86,14 +83,14 @@ func parseServiceRef(s string) (ServiceRef, error) {
 		a, err := arn.Parse(s)
 		rest, ok := strings.CutPrefix(a.Resource, "service/")
 		cluster, name, two := strings.Cut(rest, "/")
-		if err != nil || a.Service != "ecs" || !ok || !two || !ecsName.MatchString(cluster) || !ecsName.MatchString(name) {
+		if err != nil || a.Service != "ecs" || !ok || !two || !contract.ValidName(cluster) || !contract.ValidName(name) {
 			return ServiceRef{}, fmt.Errorf("%q is not an ECS service ARN in the long format (arn:…:service/CLUSTER/SERVICE)", s)
 		}
 		a.Resource = "cluster/" + cluster
 		return ServiceRef{Cluster: a.String(), Name: name}, nil
 	}
 	cluster, name, ok := strings.Cut(s, "/")
-	if !ok || !ecsName.MatchString(cluster) || !ecsName.MatchString(name) {
+	if !ok || !contract.ValidName(cluster) || !contract.ValidName(name) {
 		return ServiceRef{}, fmt.Errorf("%q is not CLUSTER/SERVICE (names) or a service ARN", s)
 	}
 	return ServiceRef{Cluster: cluster, Name: name}, nil

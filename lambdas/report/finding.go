@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -386,7 +387,7 @@ func (f *facts) finding(rule string, items []item, created, updated string, reso
 		if severityRank[it.Severity] > severityRank[sev] {
 			sev = it.Severity
 		}
-		title = firstNonEmpty(title, it.Title)
+		title = cmp.Or(title, it.Title)
 		kinds = appendNew(kinds, it.Kind)
 		enforcement = appendNew(enforcement, it.Enforcement)
 		containers = appendNew(containers, it.Container)
@@ -405,7 +406,7 @@ func (f *facts) finding(rule string, items []item, created, updated string, reso
 		if it.Kind == kindExempted {
 			reason := "no reason given"
 			if it.Exemption != nil {
-				reason = firstNonEmpty(it.Exemption.Reason, reason)
+				reason = cmp.Or(it.Exemption.Reason, reason)
 				exemptExpires = appendNew(exemptExpires, it.Exemption.Expires)
 			}
 			exemptions = appendNew(exemptions, reason)
@@ -415,7 +416,7 @@ func (f *facts) finding(rule string, items []item, created, updated string, reso
 		}
 		messages = appendNew(messages, msg+".")
 	}
-	title = firstNonEmpty(title, rule)
+	title = cmp.Or(title, rule)
 
 	desc := fmt.Sprintf("Rule %s (%s, %s) flags task definition %s (%s). %s %s",
 		rule, sev, strings.Join(kinds, "/"), t.TaskDefinition(), f.judgedFor(),
@@ -579,7 +580,7 @@ func (f *facts) sharedFields() map[string]string {
 		}
 		taken = append(taken, s)
 	}
-	m[FieldActionsTaken] = firstNonEmpty(strings.Join(taken, "; "), "none")
+	m[FieldActionsTaken] = cmp.Or(strings.Join(taken, "; "), "none")
 	// The count to restore: what this task's scaling changed, else what the
 	// incident's first scaling did (a later task finds the service at 0).
 	switch r, in := f.st.Remediation, f.st.Incident; {
@@ -661,7 +662,7 @@ func (f *facts) resources() []Resource {
 	def := &EcsTaskDefinitionDetails{Family: t.Family}
 	if td := f.td; td != nil {
 		def = &EcsTaskDefinitionDetails{
-			Family: firstNonEmpty(td.Family, t.Family), Status: td.Status, NetworkMode: td.NetworkMode,
+			Family: cmp.Or(td.Family, t.Family), Status: td.Status, NetworkMode: td.NetworkMode,
 			Cpu: td.Cpu, Memory: td.Memory, TaskRoleArn: td.TaskRoleArn, ExecutionRoleArn: td.ExecutionRoleArn,
 			PidMode: td.PidMode, IpcMode: td.IpcMode, RequiresCompatibilities: td.RequiresCompatibilities,
 		}

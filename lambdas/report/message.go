@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -135,11 +136,11 @@ func FailureMessage(st contract.State) (SNSMessage, error) {
 	b.line("ecs-compliance FAILED at %q while handling an ECS task in %s.", step, f.task.Where())
 	b.blank()
 	b.line("Failed step: %s", step)
-	b.line("Error:       %s", firstNonEmpty(info.Error, "(none)"))
+	b.line("Error:       %s", cmp.Or(info.Error, "(none)"))
 	if errType != "" && errType != info.Error {
 		b.line("Error type:  %s", errType)
 	}
-	b.block("Cause:       ", firstNonEmpty(errMsg, "(none)"))
+	b.block("Cause:       ", cmp.Or(errMsg, "(none)"))
 	b.blank()
 	b.para(errorHint(info.Error, f))
 	f.writeTask(&b)
@@ -191,7 +192,7 @@ func failure(st contract.State) (string, contract.ErrorInfo, bool) {
 
 var stepOrder = []string{
 	contract.StepRecordTask, contract.StepLookUpJudgement, contract.StepStartWorkflow,
-	contract.StepLoadPolicy, contract.StepDescribe, contract.StepEvaluate, contract.StepRecordJudgement,
+	contract.StepPrepare, contract.StepLoadPolicy, contract.StepDescribe, contract.StepEvaluate, contract.StepRecordJudgement,
 	contract.StepApproval, contract.StepScaleService, contract.StepStopTask, contract.StepDeregister,
 	contract.StepCountIncident, contract.StepReport, contract.StepReportFailure,
 }
@@ -258,7 +259,7 @@ func (f *facts) remaining(key string) []string {
 		if len(actions(f.st.Remediation)) > 0 {
 			done = "The remediation steps finished (see above)"
 		}
-		out = append(out, done+", but the report failed: the SNS report or the Security Hub findings may be missing. Check the topic's delivery and that Security Hub is enabled in "+firstNonEmpty(t.Region, "the region")+".")
+		out = append(out, done+", but the report failed: the SNS report or the Security Hub findings may be missing. Check the topic's delivery and that Security Hub is enabled in "+cmp.Or(t.Region, "the region")+".")
 	}
 	if idx >= stepIndex(contract.StepScaleService) && idx <= stepIndex(contract.StepDeregister) {
 		r := f.st.Remediation
@@ -322,7 +323,7 @@ func (f *facts) explanation() string {
 	switch {
 	case f.outcome == OutcomeRemediated:
 		s = append(s, fmt.Sprintf(noun+" breaks %s enforced with deny (mode: %s), so ecs-compliance %s.",
-			f.rules(kindViolation), firstNonEmpty(string(mode), "enforce"), f.actionSummary()))
+			f.rules(kindViolation), cmp.Or(string(mode), "enforce"), f.actionSummary()))
 		if f.approval.Status == contract.ApprovalApproved {
 			s = append(s, "The remediation was approved"+by(f.approval.Approver)+at(f.approval.DecidedAt)+".")
 		}
@@ -425,7 +426,7 @@ func (f *facts) writeScope(b *text) {
 	case f.st.Incident != nil:
 		in := f.st.Incident
 		lines = append(lines, fmt.Sprintf("Remediation incident %s: task definition %s under this policy version, %s so far (since %s).",
-			in.ID, td, plural(in.Tasks, "task"), firstNonEmpty(in.FirstAt, "now")),
+			in.ID, td, plural(in.Tasks, "task"), cmp.Or(in.FirstAt, "now")),
 			"Every later task that starts from this revision is stopped the same way without another message; the Security Hub findings count them.")
 	case f.st.Judgement != nil && f.outcome == OutcomeReported:
 		lines = append(lines, fmt.Sprintf("Task definition %s was judged under this policy version; this is its report. Later tasks with the same judgement (revision, tags, service, task-level fields) are not evaluated or reported again; a new message comes when what the revision is flagged for changes.", td))
@@ -446,7 +447,7 @@ func (f *facts) writeTask(b *text) {
 	t := f.task
 	if t.Registration {
 		b.section("Task definition")
-		b.field("Task definition", firstNonEmpty(t.TaskDefinition(), "(unknown)"))
+		b.field("Task definition", cmp.Or(t.TaskDefinition(), "(unknown)"))
 		if t.TaskDefinitionArn != "" && t.TaskDefinitionArn != t.TaskDefinition() {
 			b.more(t.TaskDefinitionArn)
 		}
@@ -464,18 +465,18 @@ func (f *facts) writeTask(b *text) {
 		return
 	}
 	b.section("Task")
-	b.field("Cluster", firstNonEmpty(t.Cluster, "(unknown)"))
+	b.field("Cluster", cmp.Or(t.Cluster, "(unknown)"))
 	if t.Service != "" {
 		b.field("Service", t.Service)
 		b.more(t.ServiceArn())
 	} else if t.Group != "" {
 		b.field("Service", "none (standalone task, group "+t.Group+")")
 	}
-	b.field("Task", firstNonEmpty(t.TaskID, "(unknown)"))
+	b.field("Task", cmp.Or(t.TaskID, "(unknown)"))
 	if t.TaskArn != "" && t.TaskArn != t.TaskID {
 		b.more(t.TaskArn)
 	}
-	b.field("Task definition", firstNonEmpty(t.TaskDefinition(), "(unknown)"))
+	b.field("Task definition", cmp.Or(t.TaskDefinition(), "(unknown)"))
 	if t.TaskDefinitionArn != "" && t.TaskDefinitionArn != t.TaskDefinition() {
 		b.more(t.TaskDefinitionArn)
 	}
@@ -543,7 +544,7 @@ func (f *facts) writeItems(b *text) {
 				b.indent("Controls: " + strings.Join(it.Controls, "; "))
 			}
 			if e := it.Exemption; e != nil {
-				s := "Exempted: " + firstNonEmpty(e.Reason, "(no reason given)")
+				s := "Exempted: " + cmp.Or(e.Reason, "(no reason given)")
 				if e.Expires != "" {
 					s += " (expires " + e.Expires + ")"
 				}
@@ -599,7 +600,7 @@ func describeAction(a contract.ActionResult, t taskInfo) string {
 	var s string
 	switch a.API {
 	case contract.APIUpdateService:
-		name := firstNonEmpty(t.Service, a.Target)
+		name := cmp.Or(t.Service, a.Target)
 		if a.Changed {
 			s = "Scaled service " + name + " to 0 tasks"
 			if a.PreviousDesiredCount != nil {
@@ -610,24 +611,24 @@ func describeAction(a contract.ActionResult, t taskInfo) string {
 		}
 	case contract.APIStopTask:
 		if a.Changed {
-			s = "Stopped task " + firstNonEmpty(t.TaskID, a.Target)
+			s = "Stopped task " + cmp.Or(t.TaskID, a.Target)
 		} else {
-			s = "Task " + firstNonEmpty(t.TaskID, a.Target) + ": nothing to change"
+			s = "Task " + cmp.Or(t.TaskID, a.Target) + ": nothing to change"
 		}
 	case contract.APIDeregisterTaskDefinition:
 		if a.Changed {
-			s = "Deregistered task definition " + firstNonEmpty(t.TaskDefinition(), a.Target) + "; it is now INACTIVE"
+			s = "Deregistered task definition " + cmp.Or(t.TaskDefinition(), a.Target) + "; it is now INACTIVE"
 		} else {
-			s = "Task definition " + firstNonEmpty(t.TaskDefinition(), a.Target) + ": nothing to change"
+			s = "Task definition " + cmp.Or(t.TaskDefinition(), a.Target) + ": nothing to change"
 		}
 	default:
 		s = fmt.Sprintf("%s %s (changed: %t)", a.API, a.Target, a.Changed)
 	}
 	switch a.Reason {
 	case contract.ReasonUnverifiedMembership:
-		s = "Service " + firstNonEmpty(t.Service, a.Target) + " was NOT scaled: ECS does not confirm that the task belongs to it (its group is not proof)"
+		s = "Service " + cmp.Or(t.Service, a.Target) + " was NOT scaled: ECS does not confirm that the task belongs to it (its group is not proof)"
 	case contract.ReasonSharedWithExcluded:
-		s = "Task definition " + firstNonEmpty(t.TaskDefinition(), a.Target) + " was NOT deregistered: it is used by what the deployment excludes (" +
+		s = "Task definition " + cmp.Or(t.TaskDefinition(), a.Target) + " was NOT deregistered: it is used by what the deployment excludes (" +
 			strings.Join(safeList(a.SharedWith), ", ") + ")"
 	}
 	if st := a.ScalableTarget; st != nil && st.Changed {
@@ -666,7 +667,7 @@ func (f *facts) writeRestore(b *text) {
 	}
 	b.section("How to restore")
 	if t.Registration {
-		file := firstNonEmpty(t.Family, "task-definition") + ".json"
+		file := cmp.Or(t.Family, "task-definition") + ".json"
 		b.item(1, fmt.Sprintf("Task definition %s is INACTIVE, and a deregistered revision cannot be reactivated; no task ran it. Register a fixed revision:\n"+
 			"aws ecs describe-task-definition --task-definition %s --query taskDefinition > %s\n"+
 			"fix what the entries above name, delete the read-only fields (%s), then:\n"+
@@ -735,7 +736,7 @@ func (f *facts) writeEvent(b *text) {
 		return
 	}
 	b.blank()
-	b.line("Event %s (%s, %s)", firstNonEmpty(f.st.ID, "-"), firstNonEmpty(f.st.DetailType, "-"), firstNonEmpty(f.st.Time, "-"))
+	b.line("Event %s (%s, %s)", cmp.Or(f.st.ID, "-"), cmp.Or(f.st.DetailType, "-"), cmp.Or(f.st.Time, "-"))
 }
 
 func (f *facts) subject() string {

@@ -7,6 +7,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -41,6 +42,7 @@ var stepNames = map[string]string{
 	contract.StepCountIncident:   "Count remediated task",
 	contract.StepLoadPolicy:      "Load policy from Parameter Store",
 	contract.StepDescribe:        "Describe task definition",
+	contract.StepPrepare:         "Load policy and describe task definition",
 	contract.StepEvaluate:        "Evaluate task against policy",
 	contract.StepApproval:        "Wait for approval",
 	contract.StepScaleService:    "Scale service to zero",
@@ -189,7 +191,7 @@ func readTask(st contract.State, strict bool) (taskInfo, error) {
 	}
 	if a, err := arn.Parse(subject); err == nil {
 		t.Partition = a.Partition
-		t.Account, t.Region = firstNonEmpty(t.Account, a.AccountID), firstNonEmpty(t.Region, a.Region)
+		t.Account, t.Region = cmp.Or(t.Account, a.AccountID), cmp.Or(t.Region, a.Region)
 		if !t.Registration {
 			t.TaskID = a.Resource[strings.LastIndex(a.Resource, "/")+1:]
 		}
@@ -396,9 +398,9 @@ func readApproval(a *contract.Approval) approvalInfo {
 			}
 			return ""
 		}
-		info.Approver = firstNonEmpty(str("approver", "approvedBy", "rejectedBy", "by"), info.Approver)
+		info.Approver = cmp.Or(str("approver", "approvedBy", "rejectedBy", "by"), info.Approver)
 		info.Reason = str("reason", "comment", "errorMessage", "message")
-		info.DecidedAt = firstNonEmpty(str("decidedAt", "at"), info.DecidedAt)
+		info.DecidedAt = cmp.Or(str("decidedAt", "at"), info.DecidedAt)
 	} else {
 		info.Cause = strings.TrimSpace(a.Error.Cause)
 	}
@@ -429,13 +431,4 @@ func actions(r *contract.Remediation) []contract.ActionResult {
 		}
 	}
 	return out
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

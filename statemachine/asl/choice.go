@@ -277,13 +277,13 @@ func (r *choiceRule) eval(doc, ctx any) (bool, error) {
 		return present == r.value.(bool), nil
 	}
 	if !present {
-		return false, fmt.Errorf("invalid path %q: the choice state's condition path references an undefined value", r.variable.src)
+		return false, stepFunctionsErrorf("Invalid path '%s': The choice state's condition path references an invalid value.", r.variable.src)
 	}
 	operand := r.value
 	if r.byPath {
 		o, ok := get(r.valuePath)
 		if !ok {
-			return false, fmt.Errorf("invalid path %q: the choice state's %sPath references an undefined value", r.valuePath.src, r.op)
+			return false, stepFunctionsErrorf("Invalid path '%s': The choice state's condition path references an invalid value.", r.valuePath.src)
 		}
 		operand = o
 	}

@@ -2,9 +2,8 @@ package asl
 
 import (
 	"encoding/json"
-	"unicode"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/jsonscan"
 )
 
 // fastDecode parses one JSON value (surrounding whitespace allowed) into
@@ -14,112 +13,75 @@ import (
 // is the interpreter's other hot path. Strings decode as encoding/json
 // decodes them (invalid UTF-8 and unpaired surrogates become U+FFFD), a
 // repeated key keeps its last value, and nesting is limited as encoding/json
-// limits it. false for anything that is not exactly one valid JSON value:
-// decodeJSON then asks encoding/json for its error.
+// limits it (package jsonscan). false for anything that is not exactly one
+// valid JSON value: decodeJSON then asks encoding/json for its error.
 func fastDecode(data []byte) (any, bool) {
-	d := fastDecoder{data: data}
-	d.space()
+	d := fastDecoder{jsonscan.Scanner{Data: data}}
+	d.Space()
 	v, ok := d.value()
 	if !ok {
 		return nil, false
 	}
-	d.space()
-	return v, d.i == len(d.data)
+	return v, d.Done()
 }
 
-// maxNesting is encoding/json's limit on nested arrays and objects.
-const maxNesting = 10000
-
-type fastDecoder struct {
-	data  []byte
-	i     int
-	depth int
-}
-
-func (d *fastDecoder) space() {
-	for d.i < len(d.data) {
-		switch d.data[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
+type fastDecoder struct{ jsonscan.Scanner }
 
 func (d *fastDecoder) value() (any, bool) {
-	if d.i >= len(d.data) {
+	c, ok := d.Peek()
+	if !ok {
 		return nil, false
 	}
-	switch c := d.data[d.i]; {
+	switch {
 	case c == '{':
 		return d.object()
 	case c == '[':
 		return d.array()
 	case c == '"':
-		s, ok := d.string()
-		return s, ok
+		return d.String()
 	case c == '-' || (c >= '0' && c <= '9'):
-		return d.number()
+		n, ok := d.Number()
+		return json.Number(n), ok
 	case c == 't':
-		return true, d.literal("true")
+		return true, d.Literal("true")
 	case c == 'f':
-		return false, d.literal("false")
+		return false, d.Literal("false")
 	case c == 'n':
-		return nil, d.literal("null")
+		return nil, d.Literal("null")
 	}
 	return nil, false
 }
 
-func (d *fastDecoder) literal(word string) bool {
-	if len(d.data)-d.i < len(word) || string(d.data[d.i:d.i+len(word)]) != word {
-		return false
-	}
-	d.i += len(word)
-	return true
-}
-
 func (d *fastDecoder) object() (any, bool) {
-	if d.depth++; d.depth > maxNesting {
+	if !d.Enter() {
 		return nil, false
 	}
-	defer func() { d.depth-- }()
-	d.i++ // {
+	defer d.Leave()
+	d.I++ // {
 	m := map[string]any{}
-	d.space()
-	if d.i < len(d.data) && d.data[d.i] == '}' {
-		d.i++
+	d.Space()
+	if c, _ := d.Peek(); c == '}' {
+		d.I++
 		return m, true
 	}
 	for {
-		if d.i >= len(d.data) || d.data[d.i] != '"' {
+		if c, _ := d.Peek(); c != '"' {
 			return nil, false
 		}
-		k, ok := d.string()
-		if !ok {
+		k, ok := d.String()
+		if !ok || d.Next(":") == 0 {
 			return nil, false
 		}
-		d.space()
-		if d.i >= len(d.data) || d.data[d.i] != ':' {
-			return nil, false
-		}
-		d.i++
-		d.space()
+		d.Space()
 		v, ok := d.value()
 		if !ok {
 			return nil, false
 		}
 		m[k] = v
-		d.space()
-		if d.i >= len(d.data) {
-			return nil, false
-		}
-		switch d.data[d.i] {
+		switch d.Next(",}") {
 		case ',':
-			d.i++
-			d.space()
+			d.Space()
 		case '}':
-			d.i++
 			return m, true
 		default:
 			return nil, false
@@ -128,15 +90,15 @@ func (d *fastDecoder) object() (any, bool) {
 }
 
 func (d *fastDecoder) array() (any, bool) {
-	if d.depth++; d.depth > maxNesting {
+	if !d.Enter() {
 		return nil, false
 	}
-	defer func() { d.depth-- }()
-	d.i++ // [
+	defer d.Leave()
+	d.I++ // [
 	a := []any{}
-	d.space()
-	if d.i < len(d.data) && d.data[d.i] == ']' {
-		d.i++
+	d.Space()
+	if c, _ := d.Peek(); c == ']' {
+		d.I++
 		return a, true
 	}
 	for {
@@ -145,166 +107,13 @@ func (d *fastDecoder) array() (any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		d.space()
-		if d.i >= len(d.data) {
-			return nil, false
-		}
-		switch d.data[d.i] {
+		switch d.Next(",]") {
 		case ',':
-			d.i++
-			d.space()
+			d.Space()
 		case ']':
-			d.i++
 			return a, true
 		default:
 			return nil, false
 		}
 	}
-}
-
-func (d *fastDecoder) number() (any, bool) {
-	start, b := d.i, d.data
-	i := d.i
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
-		return nil, false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if i >= len(b) || b[i] < '0' || b[i] > '9' {
-			return nil, false
-		}
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if i >= len(b) || b[i] < '0' || b[i] > '9' {
-			return nil, false
-		}
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	}
-	d.i = i
-	return json.Number(b[start:i]), true
-}
-
-// string reads a string at d.i (its opening quote).
-func (d *fastDecoder) string() (string, bool) {
-	b := d.data
-	start := d.i + 1
-	i := start
-	for i < len(b) {
-		c := b[i]
-		if c == '"' {
-			d.i = i + 1
-			return string(b[start:i]), true
-		}
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			break
-		}
-		i++
-	}
-	// Escapes or non-ASCII: decode into a new buffer.
-	out := make([]byte, 0, i-start+16)
-	out = append(out, b[start:i]...)
-	for i < len(b) {
-		c := b[i]
-		switch {
-		case c == '"':
-			d.i = i + 1
-			return string(out), true
-		case c < 0x20:
-			return "", false
-		case c == '\\':
-			i++
-			if i >= len(b) {
-				return "", false
-			}
-			switch b[i] {
-			case '"', '\\', '/':
-				out = append(out, b[i])
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r := hex4(b[i+1:])
-				if r < 0 {
-					return "", false
-				}
-				i += 4
-				if utf16.IsSurrogate(r) {
-					if len(b) > i+2 && b[i+1] == '\\' && b[i+2] == 'u' {
-						if r2 := hex4(b[i+3:]); r2 >= 0 {
-							if dec := utf16.DecodeRune(r, r2); dec != unicode.ReplacementChar {
-								out = utf8.AppendRune(out, dec)
-								i += 7
-								continue
-							}
-						}
-					}
-					r = unicode.ReplacementChar
-				}
-				out = utf8.AppendRune(out, r)
-			default:
-				return "", false
-			}
-			i++
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			i++
-		default:
-			r, size := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && size == 1 {
-				out = utf8.AppendRune(out, unicode.ReplacementChar)
-			} else {
-				out = append(out, b[i:i+size]...)
-			}
-			i += size
-		}
-	}
-	return "", false
-}
-
-// hex4 is the value of four hex digits at the start of b, or -1.
-func hex4(b []byte) rune {
-	if len(b) < 4 {
-		return -1
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
 }

@@ -32,15 +32,18 @@
 // as AWS applies them: ResultPath merges into the state's raw input (null
 // keeps the input, a missing node is created with the objects above it),
 // OutputPath null gives {}. Payload templates take "key.$" values from paths
-// on $ or $$ (the context object: Execution.Id/Name/StartTime/Input/RoleArn,
-// State.Name/EnteredTime/RetryCount, StateMachine.Id/Name, Task.Token,
-// Map.Item.Index/Value) and from intrinsic functions (States.Format,
+// on $ or $$ (the context object: Execution.Id/Name/StartTime/Input/RoleArn/
+// RedriveCount, State.Name/EnteredTime, State.RetryCount in Task, Parallel
+// and Map states, StateMachine.Id/Name, Task.Token, Map.Item.Index/Value)
+// and from intrinsic functions (States.Format,
 // StringToJson, JsonToString, Array, ArrayPartition, ArrayContains,
 // ArrayRange, ArrayGetItem, ArrayLength, ArrayUnique, Base64Encode,
 // Base64Decode, Hash, JsonMerge, MathRandom, MathAdd, StringSplit, UUID).
 // A path that does not resolve where a value is required fails the execution
 // with States.Runtime, which neither Retry nor Catch (not even States.ALL)
-// handles, as in AWS. Paths: see Path.
+// handles, as in AWS, with AWS's cause: "An error occurred while executing
+// the state 'X' (entered at the event id #N). ..." (N numbers the state's
+// entered event as Step Functions numbers its history). Paths: see Path.
 //
 // # Errors, Retry and Catch
 //
@@ -52,10 +55,11 @@
 // delay n (from 1) is IntervalSeconds × BackoffRate^(n-1) capped at
 // MaxDelaySeconds, and with JitterStrategy FULL a random value in [0, delay].
 // When that retrier is exhausted the Catch applies (a later retrier does
-// not). States.ALL matches anything but States.Runtime and
-// States.DataLimitExceeded; States.TaskFailed anything but States.Timeout
-// and States.DataLimitExceeded, which only its own name catches. A payload
-// over Options.MaxPayloadBytes (256 KiB) raises States.DataLimitExceeded.
+// not). States.ALL matches anything but States.Runtime (States.DataLimitExceeded
+// included, as AWS's recorded executions show); States.TaskFailed anything
+// but States.Timeout. A task's input or result over Options.MaxPayloadBytes
+// (256 KiB) fails the attempt with States.DataLimitExceeded; a state's
+// output over it fails the state, past its Retry and Catch.
 // TimeoutSeconds(Path) and HeartbeatSeconds(Path) raise States.Timeout
 // (a heartbeat timeout also matches States.HeartbeatTimeout).
 //

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -154,6 +155,15 @@ func (p *intrinsicParser) arg() (intrinsicArg, error) {
 		for p.i < len(p.s) {
 			ch := p.s[p.i]
 			if ch == '\\' && p.i+1 < len(p.s) {
+				// Step Functions refuses the definition for any other
+				// escape (\" included: SCHEMA_VALIDATION_FAILED, "must be
+				// a valid JSONPath or a valid intrinsic function call").
+				switch e := p.s[p.i+1]; e {
+				case '\'', '{', '}', '\\':
+				default:
+					return intrinsicArg{}, fmt.Errorf("invalid escape \\%c in a string literal: only \\', \\{, \\} and \\\\ are allowed, "+
+						"and Step Functions refuses the definition (the value must be a valid JSONPath or a valid intrinsic function call)", e)
+				}
 				raw.WriteByte(ch)
 				raw.WriteByte(p.s[p.i+1])
 				val.WriteByte(p.s[p.i+1])
@@ -247,7 +257,7 @@ func (c *intrinsic) eval(env *intrinsicEnv) (any, error) {
 			}
 			v, ok := a.path.Get(root)
 			if !ok {
-				return nil, fmt.Errorf("%s: the JSONPath %q could not be found", c.name, a.path.src)
+				return nil, stepFunctionsErrorf("The JsonPath argument for the field '%s' could not be found in the input '%s'", a.path.src, encodeJSON(env.doc))
 			}
 			args[i] = v
 		default:
@@ -285,11 +295,14 @@ func (c *intrinsic) eval(env *intrinsicEnv) (any, error) {
 		if !ok {
 			return fail("the argument must be a string, got %s", kindOf(args[0]))
 		}
+		if strings.TrimSpace(s) == "" {
+			return nil, nil // "" and "  " give null, as in Step Functions
+		}
 		v, err := decodeJSON([]byte(s))
 		if err != nil {
 			return fail("the string is not JSON: %v", err)
 		}
-		return v, nil
+		return normalizeNegativeZero(v), nil
 	case "States.JsonToString":
 		return string(encodeJSON(args[0])), nil
 	case "States.Array":
@@ -428,25 +441,27 @@ func (c *intrinsic) eval(env *intrinsicEnv) (any, error) {
 		}
 		return out, nil
 	case "States.MathRandom":
-		lo, ok1 := asInt(args[0])
-		hi, ok2 := asInt(args[1])
-		if !ok1 || !ok2 || hi <= lo {
-			return fail("takes two integers start < end")
+		lo, ok1 := roundHalfUp(args[0])
+		hi, ok2 := roundHalfUp(args[1])
+		if !ok1 || !ok2 || hi <= lo || hi-lo <= 0 {
+			return fail("takes two numbers start < end (rounded to integers)")
 		}
 		r := env.rng
 		if len(args) == 3 {
-			seed, ok := asInt(args[2])
+			seed, ok := roundHalfUp(args[2])
 			if !ok {
-				return fail("the seed must be an integer")
+				return fail("the seed must be a number")
 			}
 			r = rand.New(rand.NewPCG(uint64(seed), 0))
 		}
 		return intNumber(lo + r.Int64N(hi-lo)), nil
 	case "States.MathAdd":
-		a, ok1 := asInt(args[0])
-		b, ok2 := asInt(args[1])
+		// Each argument is rounded first, half up (1.5 → 2, -1.5 → -1),
+		// as Step Functions does: MathAdd(1.5, 1.51) is 4.
+		a, ok1 := roundHalfUp(args[0])
+		b, ok2 := roundHalfUp(args[1])
 		if !ok1 || !ok2 || a < math.MinInt32 || a > math.MaxInt32 || b < math.MinInt32 || b > math.MaxInt32 {
-			return fail("takes two integers between -2147483648 and 2147483647")
+			return fail("takes two numbers between -2147483648 and 2147483647")
 		}
 		return intNumber(a + b), nil
 	case "States.StringSplit":
@@ -468,38 +483,121 @@ func (c *intrinsic) eval(env *intrinsicEnv) (any, error) {
 }
 
 // formatTemplate replaces each {} in tmpl with the next argument; \x is a
-// literal x.
+// literal x. An argument is rendered as Step Functions renders it: a string
+// as is, an object or an array the way Java prints them ({a=1, b=[1, 2]}),
+// see appendFormatted. A { that is not followed by } is an error, as in
+// Step Functions.
 func formatTemplate(name, tmpl string, args []any) (any, error) {
-	var b strings.Builder
+	var b []byte
 	n := 0
 	for i := 0; i < len(tmpl); i++ {
 		c := tmpl[i]
 		switch {
 		case c == '\\' && i+1 < len(tmpl):
 			i++
-			b.WriteByte(tmpl[i])
-		case c == '{' && i+1 < len(tmpl) && tmpl[i+1] == '}':
+			b = append(b, tmpl[i])
+		case c == '{':
+			if i+1 >= len(tmpl) || tmpl[i+1] != '}' {
+				return nil, stepFunctionsErrorf("Invalid template in %s: matching '}' not found for '{'.", name)
+			}
 			if n >= len(args) {
 				return nil, fmt.Errorf("%s: the template has more {} than arguments (%d)", name, len(args))
 			}
-			switch v := args[n].(type) {
-			case string:
-				b.WriteString(v)
-			case nil:
-				b.WriteString("null")
-			default:
-				b.Write(encodeJSON(v))
-			}
+			b = appendFormatted(b, args[n])
 			n++
 			i++
 		default:
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 	}
 	if n != len(args) {
 		return nil, fmt.Errorf("%s: the template has %d {} but %d arguments were given", name, n, len(args))
 	}
-	return b.String(), nil
+	return string(b), nil
+}
+
+// appendFormatted renders a States.Format argument as Step Functions does
+// (Java's toString of the value): a string as is, null as null, a number as
+// written, an object as {key=value, key=value} and an array as
+// [value, value], nested values alike (strings unquoted). Keys come sorted:
+// Step Functions keeps the input's order, which the interpreter does not
+// know.
+func appendFormatted(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return append(b, x...)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case json.Number:
+		return append(b, x...)
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendFormatted(b, e)
+		}
+		return append(b, ']')
+	case map[string]any:
+		b = append(b, '{')
+		for i, k := range sortedKeys(x) {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, k...)
+			b = append(b, '=')
+			b = appendFormatted(b, x[k])
+		}
+		return append(b, '}')
+	}
+	return append(b, encodeJSON(v)...)
+}
+
+// roundHalfUp converts a JSON number to an integer as Step Functions rounds
+// the arguments of States.MathAdd and States.MathRandom (Java's Math.round):
+// to the nearest integer, halves towards positive infinity (2.5 → 3,
+// -2.5 → -2, -0.5 → 0).
+func roundHalfUp(v any) (int64, bool) {
+	if i, ok := asInt(v); ok {
+		return i, true
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	r, ok := rat(n)
+	if !ok {
+		return 0, false
+	}
+	r.Add(r, big.NewRat(1, 2))
+	q := new(big.Int).Div(r.Num(), r.Denom()) // Euclidean: floor, as the denominator is positive
+	if !q.IsInt64() {
+		return 0, false
+	}
+	return q.Int64(), true
+}
+
+// normalizeNegativeZero turns the integer -0 into 0 in a value parsed by
+// States.StringToJson, as Step Functions does (StringToJson('-0') is 0).
+func normalizeNegativeZero(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if x == "-0" {
+			return json.Number("0")
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeNegativeZero(e)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeNegativeZero(e)
+		}
+	}
+	return v
 }
 
 // newUUID returns a version 4 UUID drawn from r.

@@ -23,7 +23,8 @@ func TestIntrinsics(t *testing.T) {
 		name, expr, want string
 	}{
 		{"Format with literal and path", `States.Format('Hello, {}!', $.name)`, `"Hello, World!"`},
-		{"Format renders numbers, booleans, null and objects", `States.Format('{} {} {} {}', $.n, true, null, $.obj)`, `"3 true null {\"a\":1,\"b\":[true]}"`},
+		// Objects as Java prints them: see TestIntrinsicsAsRecorded.
+		{"Format renders numbers, booleans, null and objects", `States.Format('{} {} {} {}', $.n, true, null, $.obj)`, `"3 true null {a=1, b=[true]}"`},
 		{"Format escapes braces and quotes", `States.Format('\{\} it\'s {}', $.name)`, `"{} it's World"`},
 		{"Format template from a path", `States.Format($.tmpl, 1, 2)`, `"1 + 2"`},
 		{"Format with a context path", `States.Format('run {}', $$.Execution.Name)`, `"run run-1"`},
@@ -93,7 +94,7 @@ func TestIntrinsicErrors(t *testing.T) {
 		{"missing paren", `States.Format('abc'`, "missing ')'"},
 		{"trailing text", `States.UUID() x`, "unexpected"},
 		{"bad literal", `States.Array(abc)`, "invalid argument"},
-		{"missing path", `States.Array($.nope)`, "could not be found"},
+		{"missing path", `States.Array($.nope)`, "The JsonPath argument for the field '$.nope' could not be found in the input '{}'"},
 		{"Format counts placeholders", `States.Format('{} {}', 1)`, "more {} than arguments"},
 		{"Format too many arguments", `States.Format('{}', 1, 2)`, "but 2 arguments"},
 		{"StringToJson of non-JSON", `States.StringToJson('nope')`, "not JSON"},
@@ -101,7 +102,10 @@ func TestIntrinsicErrors(t *testing.T) {
 		{"ArrayLength of a string", `States.ArrayLength('abc')`, "must be an array"},
 		{"ArrayRange with a zero step", `States.ArrayRange(1, 5, 0)`, "non-zero step"},
 		{"ArrayRange too long", `States.ArrayRange(1, 5000, 1)`, "more than 1000"},
-		{"MathAdd of a decimal", `States.MathAdd(1.5, 1)`, "two integers"},
+		{"MathAdd of a string", `States.MathAdd('1', 1)`, "two numbers"},
+		{"MathRandom over more than an int64", `States.MathRandom(-9000000000000000000, 9000000000000000000)`, "start < end"},
+		{"MathAdd out of the int32 range", `States.MathAdd(2147483648, 1)`, "between -2147483648 and 2147483647"},
+		{"Format with a { that is not {}", `States.Format('a {x}', 1)`, "Invalid template in States.Format: matching '}' not found for '{'."},
 		{"Hash with an unknown algorithm", `States.Hash('a', 'CRC32')`, "unknown algorithm"},
 		{"JsonMerge deep", `States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), true)`, "deep merge is not supported"},
 		{"Base64Decode of garbage", `States.Base64Decode('%%%')`, "invalid base64"},

@@ -96,31 +96,39 @@ func TestParseWorkflow(t *testing.T) {
 		t.Errorf("StartAt = %q", def.StartAt)
 	}
 	checkGraph(t, def, map[string]node{
-		"Is the task definition judged already?": {"Choice", []string{"Take the stored judgement", "Load policy from Parameter Store"}},
-		"Take the stored judgement":              {"Pass", []string{"Is approval required?"}},
-		"Load policy from Parameter Store":       {"Task", []string{"Describe task definition", "Report failure"}},
-		"Describe task definition":               {"Task", []string{"Evaluate task against policy", "Report failure"}},
-		"Evaluate task against policy":           {"Task", []string{"Record judgement", "Report failure"}},
-		"Record judgement":                       {"Task", []string{"What does the policy decide?", "Report failure"}},
+		"Is the task definition judged already?":   {"Choice", []string{"Take the stored judgement", "Load policy and describe task definition"}},
+		"Take the stored judgement":                {"Pass", []string{"Is approval required?"}},
+		"Load policy and describe task definition": {"Parallel", []string{"Evaluate task against policy", "Report failure"}},
+		"Load policy from Parameter Store":         {"Task", []string{"End"}},
+		"Describe task definition":                 {"Task", []string{"End"}},
+		"Evaluate task against policy":             {"Task", []string{"Record judgement", "Report failure"}},
+		"Record judgement":                         {"Task", []string{"What does the policy decide?", "Report failure"}},
 		"What does the policy decide?": {"Choice", []string{"Is approval required?", "Report to SNS and Security Hub",
 			"Update Security Hub findings", "Task is compliant", "Reported before"}},
-		"Task is compliant":              {"Succeed", nil},
-		"Reported before":                {"Succeed", nil},
-		"Is approval required?":          {"Choice", []string{"Wait for approval", "Is the task part of a service?"}},
-		"Wait for approval":              {"Task", []string{"Is the task part of a service?", "Report to SNS and Security Hub", "Report failure"}},
-		"Is the task part of a service?": {"Choice", []string{"Scale service to zero", "Deregister task definition", "Stop task"}},
-		"Scale service to zero":          {"Task", []string{"Stop task", "Report failure"}},
-		"Stop task":                      {"Task", []string{"Deregister task definition", "Report failure"}},
-		"Deregister task definition":     {"Task", []string{"Count remediated task", "Report failure"}},
-		"Count remediated task":          {"Task", []string{"Is this a new incident?", "Report failure"}},
-		"Is this a new incident?":        {"Choice", []string{"Report to SNS and Security Hub", "Update Security Hub findings"}},
-		"Update Security Hub findings":   {"Task", []string{"Findings updated", "Report failure"}},
-		"Findings updated":               {"Succeed", nil},
-		"Report to SNS and Security Hub": {"Parallel", []string{"Report failure", "End"}},
-		"Notify SNS topic":               {"Task", []string{"End"}},
-		"Import Security Hub findings":   {"Task", []string{"End"}},
-		"Report failure":                 {"Task", []string{"Workflow failed", "Workflow failed"}},
-		"Workflow failed":                {"Fail", nil},
+		"Task is compliant":                             {"Succeed", nil},
+		"Reported before":                               {"Succeed", nil},
+		"Is approval required?":                         {"Choice", []string{"Wait for approval", "Is there a task to stop?"}},
+		"Wait for approval":                             {"Task", []string{"Is there a task to stop?", "Report to SNS and Security Hub", "Report failure"}},
+		"Is there a task to stop?":                      {"Choice", []string{"Deregister task definition", "Scale service and stop task"}},
+		"Scale service and stop task":                   {"Parallel", []string{"Were the service scaled and the task stopped?", "Report failure"}},
+		"Is the task part of a service?":                {"Choice", []string{"Scale service to zero", "No service to scale"}},
+		"No service to scale":                           {"Pass", []string{"End"}},
+		"Scale service to zero":                         {"Task", []string{"Scaling failed", "End"}},
+		"Scaling failed":                                {"Pass", []string{"End"}},
+		"Stop task":                                     {"Task", []string{"Stopping failed", "End"}},
+		"Stopping failed":                               {"Pass", []string{"End"}},
+		"Were the service scaled and the task stopped?": {"Choice", []string{"Keep the failed step", "Deregister task definition"}},
+		"Keep the failed step":                          {"Pass", []string{"Report failure"}},
+		"Deregister task definition":                    {"Task", []string{"Count remediated task", "Report failure"}},
+		"Count remediated task":                         {"Task", []string{"Is this a new incident?", "Report failure"}},
+		"Is this a new incident?":                       {"Choice", []string{"Report to SNS and Security Hub", "Update Security Hub findings"}},
+		"Update Security Hub findings":                  {"Task", []string{"Findings updated", "Report failure"}},
+		"Findings updated":                              {"Succeed", nil},
+		"Report to SNS and Security Hub":                {"Parallel", []string{"Report failure", "End"}},
+		"Notify SNS topic":                              {"Task", []string{"End"}},
+		"Import Security Hub findings":                  {"Task", []string{"End"}},
+		"Report failure":                                {"Task", []string{"Workflow failed", "Workflow failed"}},
+		"Workflow failed":                               {"Fail", nil},
 	})
 	for _, gone := range []string{"Record task", "First event for this task?", "Skip duplicate event"} {
 		if def.State(gone) != nil {
@@ -135,21 +143,25 @@ func TestParseWorkflow(t *testing.T) {
 	}
 	// Where each step's result goes: the contract's fields. Evaluate returns
 	// the whole document (the bundle's files and the raw task definition
-	// dropped); the stored judgement becomes $.evaluation.
+	// dropped); the stored judgement becomes $.evaluation. The two
+	// Parallels put their branches' results in place (the policy in
+	// $.evaluation, the description in $.described; the scaling and the
+	// stop in $.remediation.service and .task), checked by running them in
+	// package offline's tests.
 	for state, want := range map[string]string{
-		"Take the stored judgement":        "$.evaluation",
-		"Load policy from Parameter Store": "$.evaluation",
-		"Describe task definition":         "$.described",
-		"Evaluate task against policy":     "$",
-		"Record judgement":                 "$.judgement",
-		"Wait for approval":                "$.approval",
-		"Scale service to zero":            "$.remediation.service",
-		"Stop task":                        "$.remediation.task",
-		"Deregister task definition":       "$.remediation.taskDefinition",
-		"Count remediated task":            "$.incident",
-		"Update Security Hub findings":     "$.report.findings",
-		"Report to SNS and Security Hub":   "$.report",
-		"Report failure":                   "$.report",
+		"Take the stored judgement":                "$.evaluation",
+		"Load policy and describe task definition": "$",
+		"Describe task definition":                 "$.described",
+		"Evaluate task against policy":             "$",
+		"Record judgement":                         "$.judgement",
+		"Wait for approval":                        "$.approval",
+		"Scale service and stop task":              "$.remediation",
+		"Keep the failed step":                     "$.failure",
+		"Deregister task definition":               "$.remediation.taskDefinition",
+		"Count remediated task":                    "$.incident",
+		"Update Security Hub findings":             "$.report.findings",
+		"Report to SNS and Security Hub":           "$.report",
+		"Report failure":                           "$.report",
 	} {
 		if s := def.State(state); s == nil || resultPathOf(s) != want {
 			t.Errorf("%s: ResultPath %q, want %q", state, resultPathOf(s), want)
@@ -169,7 +181,7 @@ func TestParseTriage(t *testing.T) {
 	}
 	checkGraph(t, def, map[string]node{
 		"Record task":                {"Task", []string{"First event for this task?", "Report failure"}},
-		"First event for this task?": {"Choice", []string{"Skip duplicate event", "Look up judgement"}},
+		"First event for this task?": {"Choice", []string{"Skip duplicate event", "What is known about this task definition?"}},
 		"Skip duplicate event":       {"Succeed", nil},
 		"Look up judgement":          {"Task", []string{"What is known about this task definition?", "Report failure"}},
 		"What is known about this task definition?": {"Choice", []string{"Start compliance workflow", "Start compliance workflow",
@@ -189,7 +201,7 @@ func TestParseTriage(t *testing.T) {
 		t.Errorf("Start compliance workflow: the first catcher must take ExecutionAlreadyExistsException alone")
 	}
 	for state, want := range map[string]string{
-		"Record task":               "$.task",
+		"Record task":               "$",
 		"Look up judgement":         "$.lookup",
 		"Start compliance workflow": "$.workflow",
 		"Report failure":            "$.report",

@@ -13,6 +13,10 @@ import (
 //	$  $$  .name  ['name']  ["name"]  [n]  [-n]  [*]  .*  [a:b]  [a:b:s]
 //	[n,m]  ['a','b']  ..name  ..*  ..[selector]  .length()
 //
+// A quoted name is taken as written: a backslash in it stays in the name
+// and only keeps the character after it from closing the quote, so
+// $['a\'b'] is the key a\'b, as Step Functions reads it.
+//
 // A path made only of names and single indices is definite: it selects one
 // node or nothing. Any other path is indefinite and selects a list of nodes
 // (possibly empty), returned as a JSON array, as Step Functions does.
@@ -67,6 +71,8 @@ func ParsePath(s string) (*Path, error) {
 	if strings.HasPrefix(s, "$$") {
 		p.context = true
 		i = 2
+	} else if len(s) > 1 && (s[1] == '_' || 'a' <= s[1]|0x20 && s[1]|0x20 <= 'z') {
+		return nil, fmt.Errorf("path %q: workflow variables ($name) are not supported", s)
 	}
 	for i < len(s) {
 		switch s[i] {
@@ -182,6 +188,11 @@ func parseBracket(s string, i int) (segment, int, error) {
 			for j < len(s) {
 				c := s[j]
 				if c == '\\' && j+1 < len(s) {
+					// The name is taken as written, backslash
+					// included: a backslash only keeps the next
+					// character from closing the name, as in Step
+					// Functions: $['a\"b'] selects the key a\"b.
+					b.WriteByte(c)
 					b.WriteByte(s[j+1])
 					j += 2
 					continue
@@ -490,4 +501,69 @@ func setSegs(node any, segs []segment, v any, src string) (any, error) {
 		return c, nil
 	}
 	return nil, fmt.Errorf("%q is not a reference path", src)
+}
+
+// notFound explains, as Step Functions does (its JSONPath engine is Jayway
+// JsonPath), why the definite path p selects nothing in doc: "No results
+// for path: $['a']['b']" when the last step is missing, "Missing property
+// in path $['a']" when a property on the way is missing. It is only called
+// once a lookup has failed.
+func (p *Path) notFound(doc any) string {
+	var b strings.Builder
+	b.WriteString("$")
+	cur, lost := doc, false // lost: a step on the way was not an object or array
+	for i, sg := range p.segs {
+		if sg.kind != segName && sg.kind != segIndex {
+			break
+		}
+		appendNormalized(&b, sg)
+		if lost {
+			continue
+		}
+		switch sg.kind {
+		case segName:
+			m, ok := cur.(map[string]any)
+			if !ok {
+				lost = true
+				continue
+			}
+			v, found := m[sg.name]
+			if !found && i < len(p.segs)-1 {
+				return "Missing property in path " + b.String()
+			}
+			cur = v
+		case segIndex:
+			a, ok := cur.([]any)
+			n := sg.index
+			if ok && n < 0 {
+				n += len(a)
+			}
+			if !ok || n < 0 || n >= len(a) {
+				lost = true
+				continue
+			}
+			cur = a[n]
+		}
+	}
+	var full strings.Builder
+	full.WriteString("$")
+	for _, sg := range p.segs {
+		appendNormalized(&full, sg)
+	}
+	return "No results for path: " + full.String()
+}
+
+// appendNormalized writes a step of a path as Jayway JsonPath prints it:
+// ['name'] or [n].
+func appendNormalized(b *strings.Builder, sg segment) {
+	switch sg.kind {
+	case segName:
+		b.WriteString("['")
+		b.WriteString(sg.name)
+		b.WriteString("']")
+	case segIndex:
+		b.WriteString("[")
+		b.WriteString(strconv.Itoa(sg.index))
+		b.WriteString("]")
+	}
 }

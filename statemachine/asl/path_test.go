@@ -79,7 +79,8 @@ func TestParsePathErrors(t *testing.T) {
 		{"$[?(@.a == 1)]", "filter expressions are not supported"},
 		{"$.a.b()", "unsupported expression"},
 		{"$[1:2:0]", "step must be positive"},
-		{"$x", "unexpected"},
+		{"$x", "workflow variables ($name) are not supported"},
+		{"$[0]x", "unexpected"},
 		{"$.a.length().b", "must end the path"},
 	}
 	for _, tc := range tests {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Error names of the States language that the interpreter raises or matches.
@@ -203,14 +204,18 @@ func (f *failure) catchable() bool {
 	return !f.aborted && f.name != ErrorRuntime
 }
 
+// matches: States.ALL matches every error that reaches a retrier or a
+// catcher (States.DataLimitExceeded included: AWS's documentation says it
+// does not, AWS's recorded executions show a States.ALL catcher catching a
+// task result over the quota); States.TaskFailed all but States.Timeout.
 func (f *failure) matches(names []string) bool {
 	for _, n := range names {
 		switch {
 		case n == f.name:
 			return true
-		case n == ErrorAll && f.name != ErrorDataLimit:
+		case n == ErrorAll:
 			return true
-		case n == ErrorTaskFailed && f.name != ErrorTimeout && f.name != ErrorDataLimit:
+		case n == ErrorTaskFailed && f.name != ErrorTimeout:
 			return true
 		case n == ErrorHeartbeatTimeout && f.heartbeat:
 			return true
@@ -219,8 +224,41 @@ func (f *failure) matches(names []string) bool {
 	return false
 }
 
-func runtimeFailure(st *State, format string, args ...any) *failure {
-	return &failure{name: ErrorRuntime, cause: fmt.Sprintf("An error occurred while executing the state %q: ", st.Name) + fmt.Sprintf(format, args...)}
+// maxCause is the longest cause Step Functions keeps (its API's limit).
+const maxCause = 32768
+
+// runtimeFailure is a States.Runtime error of the state st, which the scope
+// is running, with Step Functions' prefix: "An error occurred while
+// executing the state 'X' (entered at the event id #N). " where N numbers
+// the state's entered event as Step Functions numbers its history (see
+// emit).
+func (sc *scope) runtimeFailure(st *State, format string, args ...any) *failure {
+	cause := fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). ", st.Name, sc.enteredID) +
+		fmt.Sprintf(format, args...)
+	return &failure{name: ErrorRuntime, cause: truncateCause(cause)}
+}
+
+// truncateCause cuts a cause to Step Functions' limit, on a character
+// boundary.
+func truncateCause(s string) string {
+	if len(s) <= maxCause {
+		return s
+	}
+	n := maxCause
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// pathNotFound is Step Functions' cause for a path field (InputPath,
+// OutputPath, ItemsPath, SecondsPath, ...) that selects nothing.
+func pathNotFound(p *Path, doc, cx any) string {
+	root := doc
+	if p.IsContext() {
+		root = cx
+	}
+	return fmt.Sprintf("Invalid path '%s' : %s", p.src, p.notFound(root))
 }
 
 type runner struct {
@@ -235,6 +273,12 @@ type runner struct {
 	events     atomic.Int64
 	maxEvents  int64
 	maxPayload int
+	// awsEvents counts the events Step Functions would have recorded so
+	// far (its history numbers them from 1): see emit.
+	awsEvents atomic.Int64
+	// execCtx and smCtx are $$.Execution and $$.StateMachine, the same for
+	// every state (values are never modified in place).
+	execCtx, smCtx map[string]any
 }
 
 type scope struct {
@@ -249,6 +293,12 @@ type scope struct {
 	// resultSize is the size of the last task result the scope received
 	// (-1: none since the state was entered).
 	resultSize int
+	// enteredID is the Step Functions event id of the running state's
+	// entered event (for the causes of States.Runtime).
+	enteredID int64
+	// mapItem: the scope runs one item of a Map (Step Functions records a
+	// MapIterationStarted and a MapIteration{Succeeded,Failed} event).
+	mapItem bool
 }
 
 // Run executes def on input (a JSON document; empty means {}). The returned
@@ -318,6 +368,15 @@ func RunDecoded(ctx context.Context, def *Definition, in any, size int, opts Opt
 	r.smName = r.smID[strings.LastIndex(r.smID, ":")+1:]
 	r.execID = strings.Replace(r.smID, ":stateMachine:", ":execution:", 1) + ":" + r.execName
 	r.start = r.opts.Now()
+	r.execCtx = map[string]any{
+		"Id":           r.execID,
+		"Name":         r.execName,
+		"StartTime":    timestamp(r.start),
+		"Input":        r.input,
+		"RoleArn":      "arn:aws:iam::123456789012:role/local",
+		"RedriveCount": json.Number("0"),
+	}
+	r.smCtx = map[string]any{"Id": r.smID, "Name": r.smName}
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -369,13 +428,27 @@ func (r *runner) scale(d time.Duration) time.Duration {
 }
 
 // checkSize fails with States.DataLimitExceeded a payload larger than the
-// quota (256 KiB by default), as Step Functions does.
-func (r *runner) checkSize(st *State, what string, enc []byte) *failure {
+// quota (256 KiB by default), as Step Functions does, with its cause; who
+// is the state's name, or for a task's result the task's resource as Step
+// Functions names it (see resourceName).
+func (r *runner) checkSize(who string, enc []byte) *failure {
 	if r.maxPayload > 0 && len(enc) > r.maxPayload {
-		return &failure{name: ErrorDataLimit, cause: fmt.Sprintf(
-			"the %s of the state %q has %d bytes, more than the payload quota of %d bytes", what, st.Name, len(enc), r.maxPayload)}
+		return &failure{name: ErrorDataLimit, cause: "The state/task '" + who +
+			"' returned a result with a size exceeding the maximum number of bytes service limit."}
 	}
 	return nil
+}
+
+// resourceName is how Step Functions names a Task's resource in the cause
+// of States.DataLimitExceeded: the service of an integration
+// (arn:aws:states:::lambda:invoke is "lambda"), else the Resource as
+// written (a function's ARN).
+func resourceName(resource string) string {
+	parts := strings.SplitN(resource, ":", 7)
+	if len(parts) >= 6 && parts[0] == "arn" && parts[2] == "states" && parts[3] == "" && parts[4] == "" && parts[5] != "" {
+		return parts[5]
+	}
+	return resource
 }
 
 // sleep waits for the unscaled duration d.
@@ -410,12 +483,30 @@ func seconds(s float64) time.Duration {
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
+// emit records an event. It also counts the events Step Functions would
+// record (its ids): ExecutionStarted is 1, then one per state entered and
+// exited, two per task scheduled (TaskScheduled, TaskStarted), one per task
+// submitted, succeeded, failed or timed out; retries, waits and caught
+// errors add none of their own. Parallel and Map states add their Started
+// and Succeeded/Failed events, and each Map item its MapIterationStarted and
+// MapIteration{Succeeded,Failed} (parallelAttempt, mapAttempt, run). Within a
+// Parallel or a Map the ids follow the order in which the events happen, as
+// in Step Functions.
 func (sc *scope) emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = sc.r.opts.Now()
 	}
 	e.Scope = sc.label
 	sc.r.events.Add(1)
+	switch e.Type {
+	case EventTaskScheduled:
+		sc.r.awsEvents.Add(2)
+	case EventTaskRetried, EventParallelRetried, EventMapRetried, EventWaitStarted, EventErrorCaught, EventStateFailed:
+	case EventStateEntered:
+		sc.enteredID = sc.r.awsEvents.Add(1)
+	default:
+		sc.r.awsEvents.Add(1)
+	}
 	sc.history = append(sc.history, e)
 }
 
@@ -436,6 +527,10 @@ func aborted(ctx context.Context) *failure {
 
 // run runs the definition of the scope from StartAt to a terminal state.
 func (sc *scope) run(ctx context.Context, input any) (any, *failure) {
+	if sc.mapItem {
+		sc.r.awsEvents.Add(1)       // MapIterationStarted
+		defer sc.r.awsEvents.Add(1) // MapIterationSucceeded or MapIterationFailed
+	}
 	name := sc.def.StartAt
 	var inputEnc json.RawMessage // the input's encoding, when known
 	// inputSize is the input's encoded size, or an upper bound of it (-1:
@@ -447,7 +542,7 @@ func (sc *scope) run(ctx context.Context, input any) (any, *failure) {
 		}
 		st := sc.def.states[name]
 		if n := sc.r.events.Load(); n >= sc.r.maxEvents {
-			f := runtimeFailure(st, "the execution history reached %d events (a loop?)", sc.r.maxEvents)
+			f := sc.runtimeFailure(st, "the execution history reached %d events (a loop?)", sc.r.maxEvents)
 			sc.emit(Event{Type: EventStateFailed, State: name, Error: f.name, Cause: f.cause})
 			return nil, f
 		}
@@ -484,7 +579,7 @@ func (sc *scope) run(ctx context.Context, input any) (any, *failure) {
 			outSize = len(enc)
 		}
 		if enc != nil {
-			if f := sc.r.checkSize(st, "output", enc); f != nil {
+			if f := sc.r.checkSize(st.Name, enc); f != nil {
 				sc.emit(Event{Type: EventStateFailed, State: name, Error: f.name, Cause: f.cause})
 				return nil, f
 			}
@@ -523,24 +618,18 @@ func passesInputThrough(st *State) bool {
 	return false
 }
 
-// contextObject builds $$ for a state.
+// contextObject builds $$ for a state: Execution (Id, Input, Name, RoleArn,
+// StartTime, RedriveCount), State (EnteredTime, Name, and RetryCount in the
+// states that retry: Task, Parallel, Map), StateMachine (Id, Name),
+// Task.Token for a ".waitForTaskToken" Task and Map.Item in an ItemSelector.
 func (sc *scope) contextObject(st *State, entered time.Time, retries int, token string, item map[string]any) map[string]any {
 	r := sc.r
-	c := map[string]any{
-		"Execution": map[string]any{
-			"Id":        r.execID,
-			"Name":      r.execName,
-			"StartTime": timestamp(r.start),
-			"Input":     r.input,
-			"RoleArn":   "arn:aws:iam::123456789012:role/local",
-		},
-		"State": map[string]any{
-			"Name":        st.Name,
-			"EnteredTime": timestamp(entered),
-			"RetryCount":  intNumber(int64(retries)),
-		},
-		"StateMachine": map[string]any{"Id": r.smID, "Name": r.smName},
+	state := map[string]any{"Name": st.Name, "EnteredTime": timestamp(entered)}
+	switch st.Type {
+	case "Task", "Parallel", "Map":
+		state["RetryCount"] = intNumber(int64(retries))
 	}
+	c := map[string]any{"Execution": r.execCtx, "State": state, "StateMachine": r.smCtx}
 	if token != "" {
 		c["Task"] = map[string]any{"Token": token}
 	}
@@ -566,7 +655,7 @@ func (sc *scope) inputPath(st *State, raw, cx any) (any, *failure) {
 	}
 	v, ok := getPath(st.inputPath.path, raw, cx)
 	if !ok {
-		return nil, runtimeFailure(st, "Invalid path %q: the InputPath could not be found in the input %s", st.inputPath.path.src, truncate(string(encodeJSON(raw)), 256))
+		return nil, sc.runtimeFailure(st, "%s", pathNotFound(st.inputPath.path, raw, cx))
 	}
 	return v, nil
 }
@@ -580,7 +669,7 @@ func (sc *scope) outputPath(st *State, v, cx any) (any, *failure) {
 	}
 	out, ok := getPath(st.outputPath.path, v, cx)
 	if !ok {
-		return nil, runtimeFailure(st, "Invalid path %q: the OutputPath could not be found in %s", st.outputPath.path.src, truncate(string(encodeJSON(v)), 256))
+		return nil, sc.runtimeFailure(st, "%s", pathNotFound(st.outputPath.path, v, cx))
 	}
 	return out, nil
 }
@@ -600,13 +689,13 @@ func (sc *scope) finish(st *State, raw, result, cx any) (any, *failure) {
 	if st.resultSelector != nil {
 		v, err := st.resultSelector.eval(&intrinsicEnv{doc: result, ctx: cx, rng: sc.rng})
 		if err != nil {
-			return nil, runtimeFailure(st, "ResultSelector: %v", err)
+			return nil, sc.runtimeFailure(st, "%v", err)
 		}
 		result = v
 	}
 	out, err := resultPath(st.resultPath, raw, result)
 	if err != nil {
-		return nil, runtimeFailure(st, "Unable to apply ResultPath %q to the input %s: %v", st.resultPath.path.src, truncate(string(encodeJSON(raw)), 256), err)
+		return nil, sc.runtimeFailure(st, "Unable to apply ResultPath '%s' to the input '%s': %v", st.resultPath.path.src, encodeJSON(raw), err)
 	}
 	return sc.outputPath(st, out, cx)
 }
@@ -619,12 +708,16 @@ func (sc *scope) effective(st *State, raw, cx any) (any, *failure) {
 	}
 	v, err := st.parameters.eval(&intrinsicEnv{doc: eff, ctx: cx, rng: sc.rng})
 	if err != nil {
-		return nil, runtimeFailure(st, "Parameters: %v", err)
+		return nil, sc.runtimeFailure(st, "%v", err)
 	}
 	return v, nil
 }
 
 func (sc *scope) exec(ctx context.Context, st *State, raw any, entered time.Time) (any, string, *failure) {
+	switch st.Type {
+	case "Task", "Parallel", "Map":
+		return sc.withRetry(ctx, st, raw, entered) // each attempt has its own $$
+	}
 	cx := sc.contextObject(st, entered, 0, "", nil)
 	switch st.Type {
 	case "Pass":
@@ -649,10 +742,8 @@ func (sc *scope) exec(ctx context.Context, st *State, raw any, entered time.Time
 		return nil, "", sc.failState(st, raw, cx)
 	case "Choice":
 		return sc.choice(st, raw, cx)
-	case "Wait":
-		return sc.wait(ctx, st, raw, cx)
 	}
-	return sc.withRetry(ctx, st, raw, entered)
+	return sc.wait(ctx, st, raw, cx)
 }
 
 func (sc *scope) failState(st *State, raw, cx any) *failure {
@@ -666,11 +757,11 @@ func (sc *scope) failState(st *State, raw, cx any) *failure {
 		}
 		v, err := d.t.eval(&intrinsicEnv{doc: raw, ctx: cx, rng: sc.rng})
 		if err != nil {
-			return runtimeFailure(st, "%v", err)
+			return sc.runtimeFailure(st, "%v", err)
 		}
 		s, ok := v.(string)
 		if !ok {
-			return runtimeFailure(st, "%s must select a string, got %s", d.t.key, kindOf(v))
+			return sc.runtimeFailure(st, "%s must select a string, got %s", d.t.key, kindOf(v))
 		}
 		*d.dst = s
 	}
@@ -686,7 +777,7 @@ func (sc *scope) choice(st *State, raw, cx any) (any, string, *failure) {
 	for _, rule := range st.choices {
 		ok, err := rule.eval(eff, cx)
 		if err != nil {
-			return nil, "", runtimeFailure(st, "%v", err)
+			return nil, "", sc.runtimeFailure(st, "%v", err)
 		}
 		if ok {
 			next = rule.next
@@ -695,7 +786,7 @@ func (sc *scope) choice(st *State, raw, cx any) (any, string, *failure) {
 	}
 	if next == "" {
 		if st.defaultNext == "" {
-			return nil, "", &failure{name: ErrorNoChoiceMatched, cause: fmt.Sprintf("No Choice Rules of the state %q matched the input and there is no Default", st.Name)}
+			return nil, "", &failure{name: ErrorNoChoiceMatched, cause: fmt.Sprintf("No Choice Rules of the state '%s' matched the input and there is no Default", st.Name)}
 		}
 		next = st.defaultNext
 	}
@@ -716,17 +807,23 @@ func (sc *scope) wait(ctx context.Context, st *State, raw, cx any) (any, string,
 		d = st.waitTimestamp.Sub(sc.r.opts.Now())
 	case "SecondsPath":
 		v, ok := getPath(st.waitSecondsPath, eff, cx)
+		if !ok {
+			return nil, "", sc.runtimeFailure(st, "%s", pathNotFound(st.waitSecondsPath, eff, cx))
+		}
 		n, isInt := asInt(v)
-		if !ok || !isInt || n < 0 {
-			return nil, "", runtimeFailure(st, "SecondsPath %q must select a non-negative integer, got %s", st.waitSecondsPath.src, describe(v, ok))
+		if !isInt || n < 0 {
+			return nil, "", sc.runtimeFailure(st, "SecondsPath '%s' must select a non-negative integer, got %s", st.waitSecondsPath.src, describe(v, ok))
 		}
 		d = seconds(float64(n))
 	case "TimestampPath":
 		v, ok := getPath(st.waitTsPath, eff, cx)
+		if !ok {
+			return nil, "", sc.runtimeFailure(st, "%s", pathNotFound(st.waitTsPath, eff, cx))
+		}
 		s, _ := v.(string)
 		t, isTs := parseTimestamp(s)
-		if !ok || !isTs {
-			return nil, "", runtimeFailure(st, "TimestampPath %q must select an RFC 3339 timestamp, got %s", st.waitTsPath.src, describe(v, ok))
+		if !isTs {
+			return nil, "", sc.runtimeFailure(st, "TimestampPath '%s' must select an RFC 3339 timestamp, got %s", st.waitTsPath.src, describe(v, ok))
 		}
 		d = t.Sub(sc.r.opts.Now())
 	}
@@ -781,7 +878,7 @@ func (sc *scope) withRetry(ctx context.Context, st *State, raw any, entered time
 		}
 		if i := matchRetrier(st.retry, f); i >= 0 && counts[i] < st.retry[i].maxAttempts {
 			if sc.r.events.Load() >= sc.r.maxEvents {
-				return nil, "", runtimeFailure(st, "the execution history reached %d events (retrying %s)", sc.r.maxEvents, f.name)
+				return nil, "", sc.runtimeFailure(st, "the execution history reached %d events (retrying %s)", sc.r.maxEvents, f.name)
 			}
 			d := st.retry[i].delay(counts[i], sc.rng)
 			counts[i]++
@@ -799,7 +896,7 @@ func (sc *scope) withRetry(ctx context.Context, st *State, raw any, entered time
 			errOut := map[string]any{"Error": f.name, "Cause": f.cause}
 			out, err := resultPath(c.resultPath, raw, errOut)
 			if err != nil {
-				return nil, "", runtimeFailure(st, "Unable to apply the catcher's ResultPath %q to the input: %v", c.resultPath.path.src, err)
+				return nil, "", sc.runtimeFailure(st, "Unable to apply the catcher's ResultPath '%s' to the input '%s': %v", c.resultPath.path.src, encodeJSON(raw), err)
 			}
 			sc.emit(Event{Type: EventErrorCaught, State: st.Name, Error: f.name, Cause: f.cause, Next: c.next})
 			return out, c.next, nil
@@ -818,11 +915,14 @@ func matchRetrier(rs []*retrier, f *failure) int {
 	return -1
 }
 
-func positiveSecondsAt(st *State, p *Path, eff, cx any, field string) (int64, *failure) {
+func (sc *scope) positiveSecondsAt(st *State, p *Path, eff, cx any, field string) (int64, *failure) {
 	v, ok := getPath(p, eff, cx)
+	if !ok {
+		return 0, sc.runtimeFailure(st, "%s", pathNotFound(p, eff, cx))
+	}
 	n, isInt := asInt(v)
-	if !ok || !isInt || n <= 0 {
-		return 0, runtimeFailure(st, "%sPath %q must select a positive integer, got %s", field, p.src, describe(v, ok))
+	if !isInt || n <= 0 {
+		return 0, sc.runtimeFailure(st, "%sPath '%s' must select a positive integer, got %s", field, p.src, describe(v, ok))
 	}
 	return n, nil
 }
@@ -848,24 +948,24 @@ func (sc *scope) taskAttempt(ctx context.Context, st *State, raw any, entered ti
 	if st.parameters != nil {
 		v, err := st.parameters.eval(&intrinsicEnv{doc: eff, ctx: cx, rng: sc.rng})
 		if err != nil {
-			return nil, runtimeFailure(st, "Parameters: %v", err)
+			return nil, sc.runtimeFailure(st, "%v", err)
 		}
 		payload = v
 	}
 	// TimeoutSecondsPath and HeartbeatSecondsPath read the input after InputPath.
 	timeout, heartbeat := st.timeoutSeconds, st.heartbeatSeconds
 	if st.timeoutPath != nil {
-		if timeout, f = positiveSecondsAt(st, st.timeoutPath, eff, cx, "TimeoutSeconds"); f != nil {
+		if timeout, f = sc.positiveSecondsAt(st, st.timeoutPath, eff, cx, "TimeoutSeconds"); f != nil {
 			return nil, f
 		}
 	}
 	if st.heartbeatPath != nil {
-		if heartbeat, f = positiveSecondsAt(st, st.heartbeatPath, eff, cx, "HeartbeatSeconds"); f != nil {
+		if heartbeat, f = sc.positiveSecondsAt(st, st.heartbeatPath, eff, cx, "HeartbeatSeconds"); f != nil {
 			return nil, f
 		}
 	}
 	in := encodeJSON(payload)
-	if f := sc.r.checkSize(st, "input after Parameters", in); f != nil {
+	if f := sc.r.checkSize(st.Name, in); f != nil {
 		return nil, f
 	}
 	attempt := retries + 1
@@ -875,7 +975,7 @@ func (sc *scope) taskAttempt(ctx context.Context, st *State, raw any, entered ti
 	}
 	sc.emit(scheduled)
 	if sc.r.opts.Task == nil {
-		return nil, runtimeFailure(st, "no TaskFunc is configured to run the Task")
+		return nil, sc.runtimeFailure(st, "no TaskFunc is configured to run the Task")
 	}
 	call := TaskCall{State: st.Name, Resource: st.Resource, Input: in, Token: token, Attempt: attempt, Callbacks: sc.r.cb}
 
@@ -930,7 +1030,7 @@ func (sc *scope) taskAttempt(ctx context.Context, st *State, raw any, entered ti
 			if pend == nil {
 				v, err := decodeResult(o.out)
 				if err != nil {
-					return fail(EventTaskFailed, runtimeFailure(st, "the task's result is not JSON: %v", err))
+					return fail(EventTaskFailed, sc.runtimeFailure(st, "the task's result is not JSON: %v", err))
 				}
 				var enc json.RawMessage
 				if sc.r.opts.OmitHistoryData {
@@ -940,7 +1040,7 @@ func (sc *scope) taskAttempt(ctx context.Context, st *State, raw any, entered ti
 				} else {
 					enc = encodeJSON(v)
 				}
-				if f := sc.r.checkSize(st, "task result", enc); f != nil {
+				if f := sc.r.checkSize(resourceName(st.Resource), enc); f != nil {
 					return fail(EventTaskFailed, f)
 				}
 				sc.resultSize = len(enc)
@@ -959,7 +1059,7 @@ func (sc *scope) taskAttempt(ctx context.Context, st *State, raw any, entered ti
 			}
 			v, _ := decodeJSON(a.output) // checked by SendTaskSuccess
 			enc := encodeJSON(v)
-			if f := sc.r.checkSize(st, "task result", enc); f != nil {
+			if f := sc.r.checkSize(resourceName(st.Resource), enc); f != nil {
 				return fail(EventTaskFailed, f)
 			}
 			sc.emit(Event{Type: EventTaskSucceeded, State: st.Name, Resource: st.Resource, Attempt: attempt, Output: enc})
@@ -1084,7 +1184,9 @@ func (sc *scope) parallelAttempt(ctx context.Context, st *State, raw any, entere
 		scopes[i] = sc.child(b, fmt.Sprintf("%s/%d", st.Name, i))
 		inputs[i] = payload
 	}
+	sc.r.awsEvents.Add(1) // ParallelStateStarted
 	outs, f := sc.runScopes(ctx, scopes, inputs, 0)
+	sc.r.awsEvents.Add(1) // ParallelStateSucceeded or ParallelStateFailed
 	if f != nil {
 		return nil, f
 	}
@@ -1098,23 +1200,33 @@ func (sc *scope) mapAttempt(ctx context.Context, st *State, raw any, entered tim
 		return nil, f
 	}
 	itemsV := eff
+	itemsSrc := "$"
 	if st.itemsPath != nil {
 		v, ok := getPath(st.itemsPath, eff, cx)
 		if !ok {
-			return nil, runtimeFailure(st, "Invalid path %q: the ItemsPath could not be found in the input", st.itemsPath.src)
+			return nil, sc.runtimeFailure(st, "%s", pathNotFound(st.itemsPath, eff, cx))
 		}
 		itemsV = v
+		// Step Functions evaluates a $$ path as $ on the context object,
+		// and names it so.
+		itemsSrc = st.itemsPath.src
+		if st.itemsPath.IsContext() {
+			itemsSrc = itemsSrc[1:]
+		}
 	}
 	items, ok := itemsV.([]any)
 	if !ok {
-		return nil, runtimeFailure(st, "the ItemsPath must select an array, got %s", kindOf(itemsV))
+		return nil, sc.runtimeFailure(st, "Reference path \"%s\" must point to array.", itemsSrc)
 	}
 	limit := st.maxConcurrency
 	if st.maxConcurrencyPath != nil {
 		v, ok := getPath(st.maxConcurrencyPath, eff, cx)
+		if !ok {
+			return nil, sc.runtimeFailure(st, "%s", pathNotFound(st.maxConcurrencyPath, eff, cx))
+		}
 		n, isInt := asInt(v)
-		if !ok || !isInt || n < 0 {
-			return nil, runtimeFailure(st, "MaxConcurrencyPath %q must select a non-negative integer, got %s", st.maxConcurrencyPath.src, describe(v, ok))
+		if !isInt || n < 0 {
+			return nil, sc.runtimeFailure(st, "MaxConcurrencyPath '%s' must select a non-negative integer, got %s", st.maxConcurrencyPath.src, describe(v, ok))
 		}
 		limit = n
 	}
@@ -1130,13 +1242,16 @@ func (sc *scope) mapAttempt(ctx context.Context, st *State, raw any, entered tim
 			icx := sc.contextObject(st, entered, retries, "", map[string]any{"Index": intNumber(int64(i)), "Value": item})
 			v, err := selector.eval(&intrinsicEnv{doc: eff, ctx: icx, rng: sc.rng})
 			if err != nil {
-				return nil, runtimeFailure(st, "ItemSelector: %v", err)
+				return nil, sc.runtimeFailure(st, "%v", err)
 			}
 			inputs[i] = v
 		}
 		scopes[i] = sc.child(st.processor, fmt.Sprintf("%s/%d", st.Name, i))
+		scopes[i].mapItem = true
 	}
+	sc.r.awsEvents.Add(1) // MapStateStarted
 	outs, f := sc.runScopes(ctx, scopes, inputs, int(min(limit, int64(len(items)+1))))
+	sc.r.awsEvents.Add(1) // MapStateSucceeded or MapStateFailed
 	if f != nil {
 		return nil, f
 	}

@@ -104,14 +104,17 @@ func (t *payloadTemplate) eval(env *intrinsicEnv) (any, error) {
 		}
 		v, ok := t.path.Get(root)
 		if !ok {
-			return nil, fmt.Errorf("the JSONPath %q specified for the field %q could not be found in the input %s",
-				t.path.src, t.key, truncate(string(encodeJSON(root)), 256))
+			// Step Functions' wording; the input is the one the
+			// template applies to, even for a $$ path.
+			return nil, stepFunctionsErrorf("The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'",
+				t.path.src, t.key, encodeJSON(env.doc))
 		}
 		return v, nil
 	case t.fn != nil:
 		v, err := t.fn.eval(env)
 		if err != nil {
-			return nil, fmt.Errorf("the intrinsic function %s specified for the field %q failed: %w", t.fn.src, t.key, err)
+			// The whole expression is named, even when a nested call failed.
+			return nil, stepFunctionsErrorf("The function '%s' had the following error: %v", t.fn.src, err)
 		}
 		return v, nil
 	case t.object:
@@ -136,4 +139,14 @@ func (t *payloadTemplate) eval(env *intrinsicEnv) (any, error) {
 		return out, nil
 	}
 	return t.static, nil
+}
+
+// A stepFunctionsError is an error whose text is Step Functions' own
+// wording (capitalized, with its punctuation), which ends up in a cause.
+type stepFunctionsError string
+
+func (e stepFunctionsError) Error() string { return string(e) }
+
+func stepFunctionsErrorf(format string, args ...any) error {
+	return stepFunctionsError(fmt.Sprintf(format, args...))
 }

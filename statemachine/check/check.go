@@ -37,8 +37,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -75,6 +78,10 @@ type Options struct {
 	// BaseDir is the folder report paths are relative to in SARIF (default:
 	// the working directory).
 	BaseDir string
+	// Workers is how many goroutines read files and evaluate task
+	// definitions (the compiled policy is shared): 0 is GOMAXPROCS, 1 one
+	// after the other. The report does not depend on it.
+	Workers int
 }
 
 // Checker judges files against one compiled policy.
@@ -233,6 +240,8 @@ type TaskDefinition struct {
 
 // Check judges every file (task definitions, templates, cdk.out folders) and
 // returns the report. It never stops at a bad file: the others are judged.
+// Files are read and task definitions evaluated on Options.Workers
+// goroutines; the report is the same whatever their number.
 func (c *Checker) Check(ctx context.Context, paths []string) (*Report, error) {
 	now := c.opts.Now().UTC().Format(time.RFC3339)
 	r := &Report{
@@ -243,8 +252,35 @@ func (c *Checker) Check(ctx context.Context, paths []string) (*Report, error) {
 		rules:   c.rules,
 		baseDir: c.opts.BaseDir,
 	}
+	// What to read, in the order of the report.
+	var plans []pathPlan
+	var reads []*fileRead
 	for _, p := range paths {
-		files, err := c.checkPath(ctx, p, now)
+		pl := c.planPath(p)
+		reads = append(reads, pl.reads...)
+		plans = append(plans, pl)
+	}
+	// Read and map every file, then evaluate every task definition found.
+	workers := c.workers()
+	parallel(workers, len(reads), func(i int) { c.readFile(reads[i]) })
+	type job struct {
+		f *fileRead
+		i int
+	}
+	var jobs []job
+	for _, f := range reads {
+		f.judged = make([]TaskDefinition, len(f.targets))
+		f.errs = make([]error, len(f.targets))
+		for i := range f.targets {
+			jobs = append(jobs, job{f, i})
+		}
+	}
+	parallel(workers, len(jobs), func(k int) {
+		j := jobs[k]
+		j.f.judged[j.i], j.f.errs[j.i] = c.evaluate(ctx, j.f.targets[j.i], now)
+	})
+	for _, pl := range plans {
+		files, err := pl.files()
 		if err != nil {
 			return nil, err
 		}
@@ -252,6 +288,42 @@ func (c *Checker) Check(ctx context.Context, paths []string) (*Report, error) {
 	}
 	r.summarize()
 	return r, nil
+}
+
+// workers is how many goroutines read and evaluate.
+func (c *Checker) workers() int {
+	if c.opts.Workers > 0 {
+		return c.opts.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// parallel runs do(0) … do(n-1) on at most workers goroutines (on the
+// calling goroutine when there is one worker or one task).
+func parallel(workers, n int, do func(i int)) {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := range n {
+			do(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				do(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func (r *Report) summarize() {
@@ -286,37 +358,76 @@ func (r *Report) summarize() {
 // displayPath is a path as reports show it.
 func displayPath(p string) string { return filepath.ToSlash(filepath.Clean(p)) }
 
-func (c *Checker) checkPath(ctx context.Context, p, now string) ([]File, error) {
+// pathPlan is what one path given becomes in the report: a File that says
+// why it cannot be read, or the files to read (one, or a cdk.out folder's
+// templates).
+type pathPlan struct {
+	bad   *File
+	reads []*fileRead
+	// cdkOut is the folder's display path when the path is a cdk.out folder:
+	// a File says so when none of its templates has a task definition.
+	cdkOut string
+}
+
+// fileRead is one file to read and judge, then what was found in it.
+type fileRead struct {
+	path  string
+	inCDK bool
+
+	file    File // File, Kind and Errors once read
+	targets []target
+	judged  []TaskDefinition
+	errs    []error
+}
+
+func badPath(p, message string) pathPlan {
+	return pathPlan{bad: &File{File: displayPath(p), TaskDefinitions: []TaskDefinition{}, Errors: []InputError{{File: displayPath(p), Message: message}}}}
+}
+
+func (c *Checker) planPath(p string) pathPlan {
 	st, err := os.Stat(p)
 	if err != nil {
-		return []File{{File: displayPath(p), TaskDefinitions: []TaskDefinition{}, Errors: []InputError{{File: displayPath(p), Message: readError(err)}}}}, nil
+		return badPath(p, readError(err))
 	}
 	if !st.IsDir() {
-		f, err := c.checkFile(ctx, p, now, false)
-		return []File{f}, err
+		return pathPlan{reads: []*fileRead{{path: p}}}
 	}
 	if _, err := os.Stat(filepath.Join(p, "manifest.json")); err != nil {
-		return []File{{File: displayPath(p), TaskDefinitions: []TaskDefinition{}, Errors: []InputError{{File: displayPath(p),
-			Message: "is a folder but not a cdk.out cloud assembly (it has no manifest.json); give task definition and template files, or a cdk.out folder"}}}}, nil
+		return badPath(p, "is a folder but not a cdk.out cloud assembly (it has no manifest.json); give task definition and template files, or a cdk.out folder")
 	}
 	templates, err := cdkTemplates(p)
 	if err != nil {
-		return []File{{File: displayPath(p), TaskDefinitions: []TaskDefinition{}, Errors: []InputError{{File: displayPath(p), Message: readError(err)}}}}, nil
+		return badPath(p, readError(err))
+	}
+	pl := pathPlan{cdkOut: displayPath(p)}
+	for _, t := range templates {
+		pl.reads = append(pl.reads, &fileRead{path: t, inCDK: true})
+	}
+	return pl
+}
+
+// files are the plan's Files once its files are read and judged. The error
+// is not about a file (the policy failed): the check cannot go on.
+func (pl pathPlan) files() ([]File, error) {
+	if pl.bad != nil {
+		return []File{*pl.bad}, nil
 	}
 	var out []File
 	found := 0
-	for _, t := range templates {
-		f, err := c.checkFile(ctx, t, now, true)
-		if err != nil {
-			return nil, err
+	for _, f := range pl.reads {
+		file := f.file
+		for i, td := range f.judged {
+			if err := f.errs[i]; err != nil {
+				return nil, fmt.Errorf("%s: %s: the policy failed: %w", file.File, f.targets[i].td.Name, err)
+			}
+			file.TaskDefinitions = append(file.TaskDefinitions, td)
 		}
-		found += len(f.TaskDefinitions)
-		out = append(out, f)
+		found += len(file.TaskDefinitions)
+		out = append(out, file)
 	}
-	if found == 0 {
-		bad := File{File: displayPath(p), Kind: "cdk.out", TaskDefinitions: []TaskDefinition{}, Errors: []InputError{{File: displayPath(p),
-			Message: fmt.Sprintf("no %s resource in any of its %d templates", TaskDefinitionType, len(templates))}}}
-		out = append(out, bad)
+	if pl.cdkOut != "" && found == 0 {
+		out = append(out, File{File: pl.cdkOut, Kind: "cdk.out", TaskDefinitions: []TaskDefinition{}, Errors: []InputError{{File: pl.cdkOut,
+			Message: fmt.Sprintf("no %s resource in any of its %d templates", TaskDefinitionType, len(pl.reads))}}})
 	}
 	return out, nil
 }
@@ -359,29 +470,21 @@ func readError(err error) string {
 	return err.Error()
 }
 
-// checkFile judges one file. The error is not about the file (the policy
-// failed): the check cannot go on.
-func (c *Checker) checkFile(ctx context.Context, path, now string, inCDK bool) (File, error) {
-	name := displayPath(path)
-	f := File{File: name, TaskDefinitions: []TaskDefinition{}}
-	data, err := os.ReadFile(path)
+// readFile reads and parses one file and finds its task definitions.
+func (c *Checker) readFile(f *fileRead) {
+	name := displayPath(f.path)
+	f.file = File{File: name, TaskDefinitions: []TaskDefinition{}}
+	data, err := os.ReadFile(f.path)
 	if err != nil {
-		f.Errors = append(f.Errors, InputError{File: name, Message: readError(err)})
-		return f, nil
+		f.file.Errors = append(f.file.Errors, InputError{File: name, Message: readError(err)})
+		return
 	}
-	kind, targets, errs := c.read(name, data, inCDK)
-	f.Kind = kind
+	kind, targets, errs := c.read(name, data, f.inCDK)
+	f.file.Kind = kind
 	for _, e := range errs {
-		f.Errors = append(f.Errors, *e)
+		f.file.Errors = append(f.file.Errors, *e)
 	}
-	for _, t := range targets {
-		td, err := c.evaluate(ctx, t, now)
-		if err != nil {
-			return f, fmt.Errorf("%s: %s: the policy failed: %w", name, t.td.Name, err)
-		}
-		f.TaskDefinitions = append(f.TaskDefinitions, td)
-	}
-	return f, nil
+	f.targets = targets
 }
 
 // read parses a file and finds its task definitions, in the API's shape.

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 const everyKind = "testdata/diagram/every-kind.asl.json"
@@ -249,7 +248,7 @@ func readFile(t *testing.T, name string) []byte {
 
 func TestDiagramDeployedMachines(t *testing.T) {
 	want := []drawn{expected(t, readFile(t, triage)), expected(t, readFile(t, workflow))}
-	if len(want[0].names) < 10 || len(want[1].edges) < 40 || want[1].subgraphs != 2 {
+	if len(want[0].names) < 10 || len(want[1].edges) < 40 || want[1].subgraphs != 6 {
 		t.Fatalf("the deployed machines changed shape? triage %d states, workflow %d transitions, %d branches",
 			len(want[0].names), len(want[1].edges), want[1].subgraphs)
 	}
@@ -277,7 +276,7 @@ func TestDiagramDeployedMachines(t *testing.T) {
 					t.Errorf("%d flowcharts, want one per machine", n)
 				}
 				for _, s := range []string{
-					`s4 -->|"$.lookup.next == #quot;JUDGE#quot;"| s5`,
+					`s3 -->|"$.lookup.next == #quot;JUDGE#quot;"| s4`,
 					`-.->|"catch States.ALL"|`,
 					`-.->|"catch StepFunctions.ExecutionAlreadyExistsException"|`,
 					`s0{"Is the task definition judged already?"}`,
@@ -291,7 +290,7 @@ func TestDiagramDeployedMachines(t *testing.T) {
 					t.Errorf("%d digraphs, want one per machine", n)
 				}
 				for _, s := range []string{
-					`s4 -> s5 [label="$.lookup.next == \"JUDGE\""];`,
+					`s3 -> s4 [label="$.lookup.next == \"JUDGE\""];`,
 					`[label="catch States.ALL", style=dashed];`,
 					`subgraph cluster_g1 {`,
 					`label="Report to SNS and Security Hub: branch 1";`,
@@ -336,43 +335,6 @@ func TestDiagramDefinitions(t *testing.T) {
 				t.Errorf("names not escaped for dot:\n%s", out)
 			}
 		})
-	}
-}
-
-func TestDiagramConditions(t *testing.T) {
-	for rule, want := range map[string]string{
-		`{"Variable": "$.lookup.next", "StringEquals": "JUDGE"}`:              `$.lookup.next == "JUDGE"`,
-		`{"Variable": "$.n", "NumericGreaterThanEquals": 10.50}`:              `$.n >= 10.50`,
-		`{"Variable": "$.n", "NumericLessThanPath": "$.max"}`:                 `$.n < $.max`,
-		`{"Variable": "$.t", "TimestampGreaterThan": "2026-01-01T00:00:00Z"}`: `$.t > "2026-01-01T00:00:00Z"`,
-		`{"Variable": "$.s", "StringLessThanEquals": "m"}`:                    `$.s <= "m"`,
-		`{"Variable": "$.ok", "BooleanEquals": false}`:                        `$.ok == false`,
-		`{"Variable": "$.name", "StringMatches": "log-*.txt"}`:                `$.name matches "log-*.txt"`,
-		`{"Variable": "$.task.service", "IsPresent": true}`:                   `$.task.service is present`,
-		`{"Variable": "$.x", "IsNull": false}`:                                `$.x is not null`,
-		`{"Variable": "$.x", "IsTimestamp": true}`:                            `$.x is a timestamp`,
-		`{"Not": {"Variable": "$.a", "StringEquals": "b"}}`:                   `not ($.a == "b")`,
-		`{"Or": [{"Variable": "$.a", "IsNull": true}, {"And": [{"Variable": "$.b", "BooleanEquals": true}, {"Variable": "$.c", "NumericEquals": 1}]}]}`: `$.a is null or ($.b == true and $.c == 1)`,
-	} {
-		dec := json.NewDecoder(strings.NewReader(rule))
-		dec.UseNumber()
-		var r map[string]any
-		if err := dec.Decode(&r); err != nil {
-			t.Fatal(err)
-		}
-		if got := condition(r); got != want {
-			t.Errorf("%s: %s, want %s", rule, got, want)
-		}
-	}
-	for s, want := range map[string]string{
-		"short":                 "short",
-		strings.Repeat("x", 40): strings.Repeat("x", 40),
-		strings.Repeat("x", 41): strings.Repeat("x", 39) + "…",
-		`$.lookup.next is present and $.lookup.next == "REMEDIATE"`: `$.lookup.next is present and …`,
-	} {
-		if got := shorten(s, 40); got != want || utf8.RuneCountInString(got) > 40 {
-			t.Errorf("shorten(%q) = %q, want %q", s, got, want)
-		}
 	}
 }
 
@@ -425,4 +387,52 @@ func TestDiagramErrors(t *testing.T) {
 			t.Fatalf("exit %d, stdout %q", code, out.String())
 		}
 	})
+}
+
+// The README's diagram is the one `ecs-compliance diagram` draws from the
+// deployed ASL files, byte for byte: a change to either machine that is not
+// drawn again fails here. `make readme-diagram` (this test with -update)
+// draws it again.
+func TestREADMEDiagramIsTheGeneratedOne(t *testing.T) {
+	const readme = "../../README.md"
+	const begin, end = "<!-- diagram:begin -->\n", "<!-- diagram:end -->"
+	out, stderr, code := diagram(t)
+	if code != 0 {
+		t.Fatalf("diagram: exit %d: %s", code, stderr)
+	}
+	// One mermaid code block per machine: each chart starts at its %%
+	// comment line.
+	var charts []string
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if strings.HasPrefix(line, "%% ") || len(charts) == 0 {
+			charts = append(charts, "")
+		}
+		charts[len(charts)-1] += line
+	}
+	var want strings.Builder
+	for _, chart := range charts {
+		if chart = strings.TrimSpace(chart); chart != "" {
+			fmt.Fprintf(&want, "```mermaid\n%s\n```\n", chart)
+		}
+	}
+	data, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no %q … %q section", strings.TrimSpace(begin), end)
+	}
+	got := doc[i+len(begin) : j]
+	if got == want.String() {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(readme, []byte(doc[:i+len(begin)]+want.String()+doc[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README.md's diagram is not the one the ASL files give: run `make readme-diagram` and review the diff.\ngot:\n%s\nwant:\n%s", got, want.String())
 }

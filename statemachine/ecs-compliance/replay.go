@@ -15,7 +15,7 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/statemachine/replay"
 )
 
-const replayUsage = `usage: ecs-compliance replay [--json] [--world F] [--policy DIR] [--baseline DIR] [--mode audit|enforce] EVENTS...
+const replayUsage = `usage: ecs-compliance replay [--json] [--world F] [--policy DIR] [--baseline DIR] [--mode audit|enforce] [--html FILE [--html-max N]] EVENTS...
 
 Replays recorded events — JSON files, JSON-lines files or folders of them, as
 an EventBridge archive or a log export gives them (a folder's world.json, as
@@ -28,7 +28,12 @@ are not events are counted and listed, never fatal. With --baseline DIR it
 also lists what the policy (--policy) newly flags and stops flagging compared
 with the baseline policy, per task definition and rule.
 
-With --json the output is one JSON object (the summary).
+With --json the output is one JSON object (the summary). With --html FILE it
+also writes the execution page: the state machines drawn, and at most
+--html-max executions (the failed events' first, then the remediations', then
+those that ran the workflow), each state's input and output on a click; the
+page says how many were left out. Keeping the histories makes the replay
+slower.
 
 Exit status: 0 when every event ran (failed executions are counted in the
 summary), 2 for bad flags, files, world or policy.
@@ -47,6 +52,8 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	jsonOut := fl.Bool("json", false, "print the summary as one JSON object")
 	acct := addAccountFlags(fl)
 	baseline := fl.String("baseline", "", "a baseline policy folder to compare the policy with")
+	htmlFile := fl.String("html", "", "also write the execution page to `FILE` (open it in a browser)")
+	htmlMax := fl.Int("html-max", defaultHTMLMax, "the most executions the page shows (`N`): the failed events' first, then the remediations'")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -70,6 +77,15 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	opts := replay.Options{Run: runOpts}
+	var html *htmlPage
+	if *htmlFile != "" {
+		if *htmlMax < 1 {
+			fmt.Fprintf(stderr, "ecs-compliance replay: --html-max %d: must be 1 or more\n", *htmlMax)
+			return 2
+		}
+		html = &htmlPage{max: *htmlMax}
+		opts.Run.KeepHistories, opts.Records = true, html.add
+	}
 	if *baseline != "" {
 		if opts.Baseline, err = policyFolder("baseline", *baseline); err != nil {
 			fmt.Fprintf(stderr, "ecs-compliance replay: %v\n", err)
@@ -93,6 +109,23 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "ecs-compliance replay: %v\n", err)
 		return 2
+	}
+	if html != nil {
+		title := fmt.Sprintf("ecs-compliance replay: %s", count(s.Events, "event"))
+		note := fmt.Sprintf("mode %s, policy %s; %s", s.Mode, policyName, strings.Join(fl.Args(), " "))
+		size, err := html.write(*htmlFile, title, []string{note})
+		if err != nil {
+			fmt.Fprintf(stderr, "ecs-compliance replay: --html: %v\n", err)
+			return 2
+		}
+		defer func() {
+			out := stdout
+			if *jsonOut {
+				out = stderr
+			}
+			fmt.Fprintf(out, "\nexecution page: %s (%s, %s of %s): open it in a browser\n", *htmlFile, kilobytes(size),
+				count(len(html.runs()), "event"), count(s.Events, "event"))
+		}()
 	}
 	if *jsonOut {
 		if err := json.NewEncoder(stdout).Encode(s); err != nil {

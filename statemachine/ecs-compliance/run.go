@@ -27,6 +27,10 @@ real step handlers. Events: ECS Task State Changes, and CloudTrail's
 RegisterTaskDefinition ("AWS API Call via CloudTrail"). A broken event gets a
 FAILED record; the others still run.
 
+With --html FILE it also writes the execution page: one HTML file that draws
+both state machines and, for each event, the path its executions took; click
+a state to see its input and output. Open it in a browser.
+
 Exit status: 0 every execution succeeded, 1 one failed, 2 bad flags, world
 or policy.
 
@@ -92,6 +96,7 @@ func runWorkflow(args []string, stdout, stderr io.Writer) int {
 	approval := fl.String("approval", "off", "off, or how the simulated approver answers: approve, reject or timeout")
 	throttle := fl.Int("throttle-first", 0, "every simulated AWS call fails with a throttling error on its first `N` tries")
 	verbose := fl.Bool("verbose", false, "print the steps' JSON logs to stderr")
+	htmlFile := fl.String("html", "", "also write the execution page to `FILE`: the state machines drawn, each execution's path, each state's input and output (open it in a browser)")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -115,7 +120,7 @@ func runWorkflow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ecs-compliance run: %v\n", err)
 		return 2
 	}
-	opts.Approval, opts.ThrottleFirst = *approval, *throttle
+	opts.Approval, opts.ThrottleFirst, opts.KeepHistories = *approval, *throttle, *htmlFile != ""
 	events := make([]offline.Event, 0, fl.NArg())
 	unreadable := map[int]error{}
 	for i, name := range fl.Args() {
@@ -133,12 +138,17 @@ func runWorkflow(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var p printer
+	header := fmt.Sprintf("account %s, region %s, mode %s, approval %s, policy %s (%.12s)",
+		r.Account.AccountID(), r.Account.Region(), opts.Mode, opts.Approval, policyName, r.Bundle.Hash)
 	if *jsonOut {
 		p = jsonPrinter{json.NewEncoder(stdout)}
 	} else {
 		p = &textPrinter{w: stdout, total: len(events)}
-		fmt.Fprintf(stdout, "ecs-compliance local run: account %s, region %s, mode %s, approval %s, policy %s (%.12s)\n",
-			r.Account.AccountID(), r.Account.Region(), opts.Mode, opts.Approval, policyName, r.Bundle.Hash)
+		fmt.Fprintf(stdout, "ecs-compliance local run: %s\n", header)
+	}
+	var html *htmlPage
+	if *htmlFile != "" {
+		html = &htmlPage{}
 	}
 	code := 0
 	for i, ev := range events {
@@ -152,11 +162,35 @@ func runWorkflow(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "ecs-compliance run: %v\n", err)
 			return 2
 		}
+		if html != nil {
+			html.add(rec)
+		}
 		if rec.Status != "SUCCEEDED" {
 			code = 1
 		}
 	}
+	if html != nil {
+		title := fmt.Sprintf("ecs-compliance run: %s", count(len(events), "event"))
+		size, err := html.write(*htmlFile, title, []string{header})
+		if err != nil {
+			fmt.Fprintf(stderr, "ecs-compliance run: --html: %v\n", err)
+			return 2
+		}
+		out := stdout
+		if *jsonOut {
+			out = stderr // stdout is the records
+		}
+		fmt.Fprintf(out, "\nexecution page: %s (%s, %s): open it in a browser\n", *htmlFile, kilobytes(size), count(len(events), "event"))
+	}
 	return code
+}
+
+// kilobytes writes a size for a person.
+func kilobytes(n int) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KB", (n+1023)/1024)
 }
 
 type printer interface{ print(*offline.Record) error }

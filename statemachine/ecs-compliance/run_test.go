@@ -214,10 +214,12 @@ func runJSON(t *testing.T, wantCode int, args ...string) []jsonRecord {
 }
 
 var (
-	triageJudge = []string{"Record task", "First event for this task?", "Look up judgement", "What is known about this task definition?",
+	// Record task looks the judgement up too (Look up judgement runs only
+	// after a wait for another execution's judgement).
+	triageJudge = []string{"Record task", "First event for this task?", "What is known about this task definition?",
 		"Start compliance workflow"}
 	triageDuplicate = []string{"Record task", "First event for this task?", "Skip duplicate event"}
-	triageKnown     = []string{"Record task", "First event for this task?", "Look up judgement", "What is known about this task definition?",
+	triageKnown     = []string{"Record task", "First event for this task?", "What is known about this task definition?",
 		"Judgement known: nothing to do"}
 )
 
@@ -232,14 +234,15 @@ func TestRunJSONRecords(t *testing.T) {
 		if first.Event != apiTask || first.Status != "SUCCEEDED" || !reflect.DeepEqual(first.Triage, triageJudge) {
 			t.Fatalf("%s %s, triage %q", first.Event, first.Status, first.Triage)
 		}
-		if len(first.States) != 16 || first.States[0] != "Is the task definition judged already?" || first.States[1] != "Load policy from Parameter Store" {
+		if len(first.States) != 20 || first.States[0] != "Is the task definition judged already?" || first.States[1] != "Load policy and describe task definition" {
 			t.Fatalf("states %q", first.States)
 		}
 		if first.Decision == nil || first.Decision.Compliant || len(first.Decision.Violations) != 1 || first.Judgement != nil {
 			t.Fatalf("decision %+v, judgement %+v: evaluated now, so no stored judgement", first.Decision, first.Judgement)
 		}
-		// 2 triage Lambdas; the workflow's 16 states, 10 of them Lambdas.
-		want := billing{StandardExecutions: 1, StandardTransitions: 16, ExpressRequests: 1, LambdaInvocations: 12,
+		// 1 triage Lambda; the workflow's 20 states (Parallel branches'
+		// states included), 10 of them Lambdas.
+		want := billing{StandardExecutions: 1, StandardTransitions: 20, ExpressRequests: 1, LambdaInvocations: 11,
 			FindingsImported: len(first.Findings), SNSPublishes: 1}
 		if first.Billing != want || want.FindingsImported == 0 || len(first.Notifications) != 1 || len(first.Actions) != 3 {
 			t.Fatalf("billing %+v, want %+v; %d notifications, %d actions", first.Billing, want, len(first.Notifications), len(first.Actions))
@@ -263,7 +266,7 @@ func TestRunJSONRecords(t *testing.T) {
 		if !reflect.DeepEqual(known.Triage, triageKnown) || len(known.States) != 0 || len(known.Notifications)+len(known.Findings)+len(known.Actions) != 0 {
 			t.Fatalf("triage %q, states %q", known.Triage, known.States)
 		}
-		if want := (billing{ExpressRequests: 1, LambdaInvocations: 2}); known.Billing != want {
+		if want := (billing{ExpressRequests: 1, LambdaInvocations: 1}); known.Billing != want {
 			t.Fatalf("billing %+v, want %+v", known.Billing, want)
 		}
 		if known.Judgement == nil || known.Judgement.Outcome != "REPORT" || known.Decision == nil || len(known.Decision.Warnings) != len(web.Decision.Warnings) {

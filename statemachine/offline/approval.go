@@ -86,12 +86,33 @@ func (r *Runner) scaled(d time.Duration) time.Duration {
 	return max(time.Duration(float64(d)*r.opts.TimeScale), time.Microsecond)
 }
 
+// An Approver answers an approval request as a person would: it opens the
+// request's link and submits the confirmation page's form to the approval
+// callback endpoint. Options.Approver puts one in place of the simulated
+// person (a test drives a real browser with it).
+type Approver func(ctx context.Context, req ApprovalRequest) error
+
+// ApprovalRequest is what the person who answers an approval request has.
+type ApprovalRequest struct {
+	// Action is the answer Options.Approval asks for: approval.ActionApprove
+	// or approval.ActionReject.
+	Action string
+	// Message is the latest approval request the approvers' topic got, and
+	// Link its signed link for Action (on a function URL that is never
+	// resolved: Endpoint answers it).
+	Message Notification
+	Link    string
+	// Endpoint is the approval-callback Lambda's handler, on the run's
+	// account (a new one per request, as a cold Lambda would be): what the
+	// function URL of the link invokes with a LambdaFunctionURLRequest.
+	Endpoint *approvalcallback.Handler
+}
+
 // answerApproval answers the wait as the --approval flag says a person would.
 // It runs after the request-approval function returned. approve and reject:
-// the person reads the latest approval request published to the approvers'
-// topic, opens its approve or reject link (GET: the confirmation page) and
-// submits the page's form — its hidden fields, the one-time token among
-// them, and a name, as application/x-www-form-urlencoded (POST) — to the
+// the person (Options.Approver, or the simulated one: answerAsPerson) reads
+// the latest approval request published to the approvers' topic, opens its
+// approve or reject link and submits the confirmation page's form to the
 // real callback handler, which answers the task token through the in-memory
 // Step Functions API into this execution's callbacks. timeout: nobody
 // answers, and the state's timeout fires.
@@ -106,24 +127,37 @@ func (r *Runner) answerApproval(ctx context.Context, call asl.TaskCall) {
 		return
 	}
 	r.Account.SetTaskCallbacks(call.Callbacks)
-	if err := r.answerAsPerson(ctx, action); err != nil {
+	approve := r.opts.Approver
+	if approve == nil {
+		approve = r.answerAsPerson
+	}
+	req, err := r.approvalRequest(action)
+	if err == nil {
+		err = approve(ctx, req)
+	}
+	if err != nil {
 		// The answer may have gone through before the failure; then the
 		// token is closed and this is a no-op.
 		_ = call.Callbacks.SendTaskFailure(call.Token, ErrLocalApprover, err.Error())
 	}
 }
 
-// answerAsPerson reads the request, opens the link and submits the form.
-func (r *Runner) answerAsPerson(ctx context.Context, action string) error {
-	link, err := r.requestLink(action)
+// approvalRequest is what the approver has: the request and its link.
+func (r *Runner) approvalRequest(action string) (ApprovalRequest, error) {
+	msg, link, err := r.requestLink(action)
+	return ApprovalRequest{Action: action, Message: msg, Link: link, Endpoint: r.callbackHandler()}, err
+}
+
+// answerAsPerson is the simulated person: it opens the link (GET: the
+// confirmation page) and submits the page's form — its hidden fields, the
+// one-time token among them, and a name, as
+// application/x-www-form-urlencoded (POST) — to the endpoint, in-process.
+func (r *Runner) answerAsPerson(ctx context.Context, req ApprovalRequest) error {
+	action, h := req.Action, req.Endpoint
+	u, err := url.Parse(req.Link)
 	if err != nil {
-		return err
+		return fmt.Errorf("the %s link %q: %w", action, req.Link, err)
 	}
-	u, err := url.Parse(link)
-	if err != nil {
-		return fmt.Errorf("the %s link %q: %w", action, link, err)
-	}
-	h := r.callbackHandler()
 	reload := r.scaled(time.Second)
 	page, err := browse(ctx, h, http.MethodGet, u, "", reload)
 	if err != nil {
@@ -143,22 +177,24 @@ func (r *Runner) answerAsPerson(ctx context.Context, action string) error {
 	return err
 }
 
-// requestLink is the action's link in the latest approval request published
-// to the approvers' topic (an approver subscribes to that topic only).
-func (r *Runner) requestLink(action string) (string, error) {
+// requestLink is the latest approval request published to the approvers'
+// topic (an approver subscribes to that topic only) and its action's link.
+func (r *Runner) requestLink(action string) (Notification, string, error) {
 	msgs := r.Account.Notifications()
 	for i := len(msgs) - 1; i >= 0; i-- {
-		if msgs[i].TopicArn != r.approvalTopicArn() {
+		m := msgs[i]
+		if m.TopicArn != r.approvalTopicArn() {
 			continue
 		}
-		for _, l := range linkPattern.FindAllString(msgs[i].Message, -1) {
+		n := Notification{TopicArn: m.TopicArn, Subject: m.Subject, Message: m.Message, Attributes: m.Attributes}
+		for _, l := range linkPattern.FindAllString(m.Message, -1) {
 			if u, err := url.Parse(l); err == nil && u.Query().Get(approval.ParamAction) == action {
-				return l, nil
+				return n, l, nil
 			}
 		}
-		return "", fmt.Errorf("the approval request %q has no %s link", msgs[i].Subject, action)
+		return n, "", fmt.Errorf("the approval request %q has no %s link", m.Subject, action)
 	}
-	return "", errors.New("no approval request was published to the approvers' topic")
+	return Notification{}, "", errors.New("no approval request was published to the approvers' topic")
 }
 
 var linkPattern = regexp.MustCompile(`https?://\S+`)

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -100,6 +101,15 @@ type Options struct {
 	ExcludedClusters []string
 	// JudgementTTL is how long a judgement holds (0: judgement.DefaultTTL).
 	JudgementTTL time.Duration
+	// KeepHistories keeps each execution's whole history, the states'
+	// inputs and outputs included, in Record.Executions (for the execution
+	// page). Without it the histories are kept without data
+	// (asl.Options.OmitHistoryData) and only the timeline reaches the
+	// record: a replay of many events is several times faster.
+	KeepHistories bool
+	// Approver answers approval requests in place of the simulated person
+	// (with Approval approve or reject); nil: the simulated person.
+	Approver Approver
 }
 
 // Event is one input event: where it came from and its JSON.
@@ -147,7 +157,9 @@ type Record struct {
 	// a stored judgement (then Judgement names it).
 	Decision  *contract.Decision     `json:"decision"`
 	Judgement *contract.JudgementRef `json:"judgement,omitempty"`
-	// Actions are the changes that took effect, in order.
+	// Actions are the changes that took effect, in remediation order
+	// (RemediationOrder): the workflow scales the service and stops the
+	// task at the same time, so their order in time varies from run to run.
 	Actions []inmemory.Action `json:"actions"`
 	// Notifications are the SNS messages published.
 	Notifications []Notification `json:"notifications"`
@@ -159,6 +171,9 @@ type Record struct {
 
 	// Steps is the timeline (triage, then workflow), for people (not in --json).
 	Steps []StepTiming `json:"-"`
+	// Executions are the event's executions, the triage first, with their
+	// whole histories: only with Options.KeepHistories.
+	Executions []Execution `json:"-"`
 	// What the steps returned, for people and for replay's counters.
 	Task       *contract.Task                   `json:"-"`
 	Lookup     *contract.Lookup                 `json:"-"`
@@ -175,6 +190,19 @@ type Notification struct {
 	Subject    string            `json:"subject"`
 	Message    string            `json:"message"`
 	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Execution is one execution an event caused, with its history.
+type Execution struct {
+	// Machine is "triage" or "workflow"; StateMachineArn the machine's
+	// local ARN.
+	Machine, StateMachineArn string
+	// Name is the execution's name, Arn its ARN.
+	Name, Arn            string
+	Status, Error, Cause string
+	// Input and Output are the execution's (Output when it succeeded).
+	Input, Output json.RawMessage
+	History       []asl.Event
 }
 
 // StepTiming is one state entered: how long it took and how often it was retried.
@@ -373,12 +401,18 @@ func (r *Runner) wire() error {
 		Approval:               r.opts.Approval != ApprovalOff,
 		ApprovalTimeoutSeconds: evaluate.DefaultApprovalTimeoutSeconds,
 	}
+	look := &lookup.Handler{ECS: acct, Store: r.Judgements, Settings: r.settings, CacheTTL: lookup.DefaultCacheTTL,
+		Policy: &policystore.Cache{SSM: acct, Path: bundle.DefaultPath}}
 	handlers := map[string]taskFunc{
-		"record-task": invoke((&recordtask.Handler{Store: acct.Idempotency()}).Handle, func(c *capture, t contract.Task) {
-			c.task = &t
+		// Record task looks up a claimed task's judgement in the same
+		// invocation, with the same handler as Look up judgement.
+		"record-task": invoke((&recordtask.Handler{Store: acct.Idempotency(), LookUp: look}).Triage, func(c *capture, st contract.State) {
+			c.task = st.Task
+			if st.Lookup != nil {
+				c.lookup = st.Lookup
+			}
 		}),
-		"look-up-judgement": invoke((&lookup.Handler{ECS: acct, Store: r.Judgements, Settings: r.settings, CacheTTL: lookup.DefaultCacheTTL,
-			Policy: &policystore.Cache{SSM: acct, Path: bundle.DefaultPath}}).Handle, func(c *capture, l contract.Lookup) {
+		"look-up-judgement": invoke(look.Handle, func(c *capture, l contract.Lookup) {
 			c.lookup = &l
 		}),
 		"load-policy":              invoke((&loadpolicy.Handler{SSM: acct, Path: bundle.DefaultPath}).Handle, nil),
@@ -622,8 +656,9 @@ func (r *Runner) Run(ctx context.Context, ev Event) *Record {
 			Name:                name,
 			StateMachineArn:     r.stateMachineArn(machine),
 			MinExecutionTimeout: minExecutionTimeout,
-			// The record needs the states and their times, not their data.
-			OmitHistoryData: true,
+			// The record needs the states and their times, not their data
+			// (but for the execution page).
+			OmitHistoryData: !r.opts.KeepHistories,
 		}
 	}
 
@@ -634,6 +669,7 @@ func (r *Runner) Run(ctx context.Context, ev Event) *Record {
 	rec.Billing.ExpressRequests++
 	rec.Triage = tres.StatesEntered()
 	rec.Steps = timeline("triage", tres.History)
+	r.keep(rec, "triage", TriageName, ev.JSON, tres)
 	if tres.Status != asl.StatusSucceeded {
 		rec.Status, rec.Error, rec.Cause = tres.Status, tres.Error, tres.Cause
 	}
@@ -649,6 +685,7 @@ func (r *Runner) Run(ctx context.Context, ev Event) *Record {
 		rec.Billing.StandardTransitions += Transitions(wres.History)
 		rec.States = append(rec.States, wres.StatesEntered()...)
 		rec.Steps = append(rec.Steps, timeline("workflow", wres.History)...)
+		r.keep(rec, "workflow", WorkflowName, s.input, wres)
 		if wres.Status != asl.StatusSucceeded && rec.Status == asl.StatusSucceeded {
 			rec.Status, rec.Error, rec.Cause = wres.Status, wres.Error, wres.Cause
 		}
@@ -658,6 +695,18 @@ func (r *Runner) Run(ctx context.Context, ev Event) *Record {
 		}
 	}
 	return rec
+}
+
+// keep adds an execution to the record's Executions, with Options.KeepHistories.
+func (r *Runner) keep(rec *Record, machine, stateMachine string, input json.RawMessage, res *asl.Result) {
+	if !r.opts.KeepHistories {
+		return
+	}
+	rec.Executions = append(rec.Executions, Execution{
+		Machine: machine, StateMachineArn: r.stateMachineArn(stateMachine),
+		Name: res.ExecutionArn[strings.LastIndex(res.ExecutionArn, ":")+1:], Arn: res.ExecutionArn,
+		Status: res.Status, Error: res.Error, Cause: res.Cause, Input: input, Output: res.Output, History: res.History,
+	})
 }
 
 // filter says why no rule delivers the event ("" when one does).
@@ -671,6 +720,18 @@ func (r *Runner) filter(event map[string]any) string {
 		strings.Join(recordtask.LastStatuses, ", ") + " outside excluded clusters; the registration rule CloudTrail's successful RegisterTaskDefinition)"
 }
 
+// RemediationOrder is the order of a record's actions: the service's
+// scaling (its auto scaling first), the task's stop, the revision's
+// deregistration.
+var RemediationOrder = []string{contract.APIRegisterScalableTarget, contract.APIUpdateService, contract.APIStopTask, contract.APIDeregisterTaskDefinition}
+
+func actionRank(api string) int {
+	if i := slices.Index(RemediationOrder, api); i >= 0 {
+		return i
+	}
+	return len(RemediationOrder)
+}
+
 // finish fills the record with what the executions did.
 func (r *Runner) finish(rec *Record, c *capture, mark inmemory.Mark) {
 	c.mu.Lock()
@@ -678,6 +739,7 @@ func (r *Runner) finish(rec *Record, c *capture, mark inmemory.Mark) {
 	rec.Task, rec.Lookup, rec.Evaluation, rec.Judged, rec.Incident, rec.Results = c.task, c.lookup, c.evaluation, c.judged, c.incident, c.results
 	rec.Billing.LambdaInvocations += c.lambdas
 	if a := r.Account.ActionsSince(mark); len(a) > 0 {
+		slices.SortStableFunc(a, func(x, y inmemory.Action) int { return actionRank(x.API) - actionRank(y.API) })
 		rec.Actions = a
 	}
 	for _, n := range r.Account.NotificationsSince(mark) {

@@ -153,10 +153,11 @@ func partition(events []offline.Event, n int) ([]int, int) {
 
 // run replays the events on n workers, the events of worker w (part) in
 // order on runner w — New's runner or a fork of it, each its own copy of the
-// account — and counts the records in the events' order. It returns the
-// count and how long replaying took (the setup not included).
+// account — and counts the records in the events' order, handing each to
+// each (when set) after. It returns the count and how long replaying took
+// (the setup not included).
 func run(ctx context.Context, opts offline.Options, events []offline.Event, part []int, n int,
-	progress func(done, total int)) (*Counter, time.Duration, error) {
+	progress func(done, total int), each func(*offline.Record)) (*Counter, time.Duration, error) {
 	mode := opts.Mode
 	if mode == "" {
 		mode = contract.ModeAudit
@@ -196,7 +197,11 @@ func run(ctx context.Context, opts offline.Options, events []offline.Event, part
 	c := NewCounter(mode)
 	last := time.Now()
 	for i := range events {
-		c.Add(<-results[part[i]])
+		rec := <-results[part[i]]
+		c.Add(rec)
+		if each != nil {
+			each(rec)
+		}
 		if progress != nil && (time.Since(last) > 200*time.Millisecond || i == len(events)-1) {
 			progress(i+1, len(events))
 			last = time.Now()

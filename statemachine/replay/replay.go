@@ -351,6 +351,10 @@ type Options struct {
 	// each in its own copy of the account (0: one per usable core). The
 	// summary does not depend on it.
 	Workers int
+	// Records, when set, gets every record (of the policy, not the
+	// baseline), in the events' order, after it is counted: the execution
+	// page keeps some (with Run.KeepHistories).
+	Records func(*offline.Record)
 }
 
 // Run replays the events and returns the summary (with the bad lines
@@ -359,7 +363,7 @@ func Run(ctx context.Context, opts Options, events []offline.Event, bad []BadLin
 	start := time.Now()
 	part, n := partition(events, workers(opts.Workers))
 	partitioning := time.Since(start)
-	c, replaying, err := run(ctx, opts.Run, events, part, n, opts.Progress)
+	c, replaying, err := run(ctx, opts.Run, events, part, n, opts.Progress, opts.Records)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -379,8 +383,8 @@ func Run(ctx context.Context, opts Options, events []offline.Event, bad []BadLin
 	}
 	if opts.Baseline != nil {
 		bo := opts.Run
-		bo.Policy = opts.Baseline
-		base, _, err := run(ctx, bo, events, part, n, nil)
+		bo.Policy, bo.KeepHistories = opts.Baseline, false
+		base, _, err := run(ctx, bo, events, part, n, nil, nil)
 		if err != nil {
 			return Summary{}, fmt.Errorf("baseline: %w", err)
 		}

@@ -226,14 +226,15 @@ func TestRunSumsUpAHandMadeSet(t *testing.T) {
 		// web:3, api:7 and the registered api:8; the second web task finds
 		// web:3 judged.
 		Judgements: 3, StandardExecutions: 3,
-		// Each judgement that reports: the choice, load, describe, evaluate,
-		// record, decide, the Parallel and its two branches.
-		StandardTransitions: 27,
+		// Each judgement that reports: the choice, the load-and-describe
+		// Parallel and its two branches, evaluate, record, decide, the
+		// report's Parallel and its two branches.
+		StandardTransitions: 30,
 		// Every delivered event (not the filtered one).
 		ExpressRequests: 5,
-		// 2 triage + 6 workflow per judgement, 2 for the known judgement,
-		// 1 for the duplicate.
-		LambdaInvocations: 3*8 + 2 + 1,
+		// 1 triage (Record task looks the judgement up) + 6 workflow per
+		// judgement, 1 for the known judgement, 1 for the duplicate.
+		LambdaInvocations: 3*7 + 1 + 1,
 		SNSPublishes:      3, FindingsImported: billed.FindingsImported,
 		// The api task and the api:8 registration run docker.io images; in
 		// audit mode a remediation is what enforce would do.

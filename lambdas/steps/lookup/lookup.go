@@ -116,18 +116,34 @@ func (h *Handler) Handle(ctx context.Context, st contract.State) (contract.Looku
 	if h.ECS == nil || h.Policy == nil || h.Store == nil {
 		return contract.Lookup{}, step.Errorf(contract.ErrFailed, "look up judgement: ECS client, policy or judgement store not configured")
 	}
-	b, err := h.Policy.Bundle(ctx)
-	if err != nil {
-		return contract.Lookup{}, err
-	}
-
 	var out contract.Lookup
+	var b contract.Bundle
+	var err error
 	if prev := st.Lookup; prev != nil && prev.Subject != "" && prev.Next == contract.NextWait {
 		// Looking again after a wait: the subject does not change.
 		out = contract.Lookup{Subject: prev.Subject, TaskDefinitionTags: prev.TaskDefinitionTags,
 			ServiceTags: prev.ServiceTags, Service: prev.Service, Waits: prev.Waits}
-	} else if out, err = h.subject(ctx, st); err != nil {
-		return contract.Lookup{}, err
+		if b, err = h.Policy.Bundle(ctx); err != nil {
+			return contract.Lookup{}, err
+		}
+	} else {
+		// The policy's hash and the subject (the tags, the service) are
+		// read at the same time: they are on the way from the event to a
+		// stop, and each is a round trip to AWS.
+		var policyErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			b, policyErr = h.Policy.Bundle(ctx)
+		}()
+		out, err = h.subject(ctx, st)
+		<-done
+		if policyErr != nil {
+			return contract.Lookup{}, policyErr
+		}
+		if err != nil {
+			return contract.Lookup{}, err
+		}
 	}
 	out.PolicyHash = b.Hash
 	out.Key = judgement.Key(b.Hash, out.Subject, h.Settings)
@@ -229,9 +245,25 @@ func (h *Handler) maxWaits() int {
 // subject reads what the key needs from ECS and hashes it.
 func (h *Handler) subject(ctx context.Context, st contract.State) (contract.Lookup, error) {
 	task := st.Task
+	// The task definition's tags and the service, at the same time.
+	var svc json.RawMessage
+	var svcTags map[string]string
+	var found bool
+	var svcErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if task.Service != "" {
+			svc, svcTags, found, svcErr = h.service(ctx, task)
+		}
+	}()
 	tdTags, err := h.tags(ctx, task.TaskDefinitionArn)
+	<-done
 	if err != nil {
 		return contract.Lookup{}, err
+	}
+	if svcErr != nil {
+		return contract.Lookup{}, svcErr
 	}
 	out := contract.Lookup{TaskDefinitionTags: tdTags}
 	sub := judgement.Subject{Account: task.Account, Region: task.Region,
@@ -241,15 +273,9 @@ func (h *Handler) subject(ctx context.Context, st contract.State) (contract.Look
 			return contract.Lookup{}, step.Errorf(contract.ErrInvalidInput, "look up judgement: %v", err)
 		}
 	}
-	if task.Service != "" {
-		svc, svcTags, found, err := h.service(ctx, task)
-		if err != nil {
-			return contract.Lookup{}, err
-		}
-		if found {
-			out.Service, out.ServiceTags = svc, svcTags
-			sub.Service, sub.ServiceTags = svc, svcTags
-		}
+	if found {
+		out.Service, out.ServiceTags = svc, svcTags
+		sub.Service, sub.ServiceTags = svc, svcTags
 	}
 	if out.Subject, err = sub.Hash(); err != nil {
 		return contract.Lookup{}, step.Errorf(contract.ErrInvalidInput, "look up judgement: %v", err)

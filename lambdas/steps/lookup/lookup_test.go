@@ -3,12 +3,15 @@ package lookup_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
@@ -757,5 +760,70 @@ func TestExcludedServicesAreLeftAlone(t *testing.T) {
 				t.Fatalf("not excluded: %+v; want the lookup to go on", out)
 			}
 		})
+	}
+}
+
+// barrierECS and barrierPolicy answer only once all three reads of a first
+// look-up (the policy, the task definition's tags, the service) are under
+// way: a look-up that made them one after the other would time out.
+type barrier struct {
+	wg sync.WaitGroup
+}
+
+func (b *barrier) arrive() error {
+	b.wg.Done()
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(5 * time.Second):
+		return errors.New("the other reads did not start: the look-up reads one after the other")
+	}
+}
+
+type barrierECS struct {
+	lookup.ECS
+	b *barrier
+}
+
+func (e barrierECS) ListTagsForResource(ctx context.Context, in *ecs.ListTagsForResourceInput, opts ...func(*ecs.Options)) (*ecs.ListTagsForResourceOutput, error) {
+	if err := e.b.arrive(); err != nil {
+		return nil, err
+	}
+	return e.ECS.ListTagsForResource(ctx, in, opts...)
+}
+
+func (e barrierECS) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, opts ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	if err := e.b.arrive(); err != nil {
+		return nil, err
+	}
+	return e.ECS.DescribeServices(ctx, in, opts...)
+}
+
+type barrierPolicy struct {
+	lookup.Policy
+	b *barrier
+}
+
+func (p barrierPolicy) Bundle(ctx context.Context) (contract.Bundle, error) {
+	if err := p.b.arrive(); err != nil {
+		return contract.Bundle{}, err
+	}
+	return p.Policy.Bundle(ctx)
+}
+
+// The policy's hash, the tags and the service are on the way from an event
+// to a stop: a first look-up reads them at the same time.
+func TestFirstLookUpReadsPolicyTagsAndServiceAtOnce(t *testing.T) {
+	b := &barrier{}
+	b.wg.Add(3)
+	h := handler(barrierECS{newFakeECS(t), b}, barrierPolicy{&fakePolicy{hash: policyHash}, b}, newStore(), contract.ModeEnforce)
+	got, err := h.Handle(context.Background(), stateOf(t, "service-task-pending.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Next != contract.NextJudge || got.PolicyHash != policyHash || len(got.Service) == 0 {
+		t.Fatalf("lookup %+v", got)
 	}
 }

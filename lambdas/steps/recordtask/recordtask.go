@@ -72,9 +72,18 @@ type Claimer interface {
 	Claim(ctx context.Context, key, executionID string, now time.Time, ttl time.Duration) (idempotency.Claim, error)
 }
 
+// LookUper looks up the judgement of a claimed task: the "Look up judgement"
+// step (lookup.Handler).
+type LookUper interface {
+	Handle(ctx context.Context, st contract.State) (contract.Lookup, error)
+}
+
 // Handler is the step.
 type Handler struct {
 	Store Claimer
+	// LookUp, when set, looks up the judgement of a task this execution
+	// claimed, in the same invocation (Triage).
+	LookUp LookUper
 	// TTL is how long a claim holds; DefaultTTL when zero.
 	TTL time.Duration
 	// Now is the clock; time.Now when nil.
@@ -85,6 +94,30 @@ type Handler struct {
 	// the events say).
 	Account string
 	Region  string
+}
+
+// Triage is the deployed "Record task": Handle, and for a task this
+// execution claimed (not a duplicate) the judgement's look-up, so that the
+// triage needs one Lambda invocation between an event and its decision.
+// It returns the triage's document (the state's ResultPath is $): the event,
+// $.task, and $.lookup unless the event is a duplicate. A failed look-up
+// fails the invocation; its retry recognises its own claim and looks up
+// again.
+func (h *Handler) Triage(ctx context.Context, in contract.RecordTaskInput) (contract.State, error) {
+	task, err := h.Handle(ctx, in)
+	if err != nil {
+		return contract.State{}, err
+	}
+	st := contract.State{Event: in.Event, Task: &task}
+	if task.Duplicate || h.LookUp == nil {
+		return st, nil
+	}
+	found, err := h.LookUp.Handle(ctx, st)
+	if err != nil {
+		return contract.State{}, err
+	}
+	st.Lookup = &found
+	return st, nil
 }
 
 // Handle parses the event of in, checks it against the deployment and
@@ -233,7 +266,7 @@ func parseTask(ev contract.Event) (contract.Task, error) {
 		return contract.Task{}, err
 	}
 	cluster := strings.TrimPrefix(clusterARN.Resource, "cluster/")
-	if !nameRE.MatchString(cluster) {
+	if !contract.ValidName(cluster) {
 		return contract.Task{}, invalid("clusterArn %s: cluster name %s is not 1-255 letters, digits, hyphens and underscores", q(d.ClusterArn), q(cluster))
 	}
 	if len(taskPath) == 2 && taskPath[0] != cluster {
@@ -257,7 +290,7 @@ func parseTask(ev contract.Event) (contract.Task, error) {
 
 	var service string
 	if name, isService := strings.CutPrefix(d.Group, "service:"); isService {
-		if !nameRE.MatchString(name) {
+		if !contract.ValidName(name) {
 			return contract.Task{}, invalid("group %s: service name %s is not 1-255 letters, digits, hyphens and underscores", q(d.Group), q(name))
 		}
 		service = name
@@ -383,7 +416,7 @@ func familyRevision(field, s string, a arn.ARN) (string, int, error) {
 	if !ok {
 		return "", 0, invalid("%s %s: resource is not task-definition/FAMILY:REVISION", field, q(s))
 	}
-	if !nameRE.MatchString(family) {
+	if !contract.ValidName(family) {
 		return "", 0, invalid("%s %s: family %s is not 1-255 letters, digits, hyphens and underscores", field, q(s), q(family))
 	}
 	revision, err := strconv.Atoi(rev)
@@ -394,16 +427,15 @@ func familyRevision(field, s string, a arn.ARN) (string, int, error) {
 }
 
 var (
-	// nameRE is ECS's rule for cluster, service and family names.
-	nameRE     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+	// Cluster, service and family names: contract.ValidName.
 	taskIDRE   = regexp.MustCompile(`^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$`)
 	revisionRE = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
 	accountRE  = regexp.MustCompile(`^[0-9]{12}$`)
 	regionRE   = regexp.MustCompile(`^[a-z]{2,4}(?:-[a-z]+){1,3}-[0-9]{1,2}$`)
-	// execNameRE is what an execution name may hold (Step Functions
-	// forbids whitespace, brackets, wildcards, most punctuation and control
-	// characters; CloudWatch logging wants only these).
-	execNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+	// An execution name holds what contract.ValidExecutionName allows
+	// (Step Functions forbids whitespace, brackets, wildcards, most
+	// punctuation and control characters; CloudWatch logging wants only
+	// these).
 )
 
 // ExecutionName is the name of the Standard execution for task's claim
@@ -437,7 +469,7 @@ func ExecutionName(task contract.Task, attempt int) string {
 // short + part (cleaned, cut to fit) + "-" + 16 hex digits of part's
 // SHA-256 + tail.
 func fitName(prefix, short, part, tail string) string {
-	if name := prefix + part + tail; execNameRE.MatchString(name) {
+	if name := prefix + part + tail; contract.ValidExecutionName(name) {
 		return name
 	}
 	sum := sha256.Sum256([]byte(part))

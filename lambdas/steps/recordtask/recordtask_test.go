@@ -646,3 +646,81 @@ func TestThroughDynamoDBClient(t *testing.T) {
 		t.Fatalf("item %v", it)
 	}
 }
+
+// fakeLookUp answers the judgement's look-up and records what it was asked.
+type fakeLookUp struct {
+	asked []contract.State
+	err   error
+}
+
+func (f *fakeLookUp) Handle(_ context.Context, st contract.State) (contract.Lookup, error) {
+	f.asked = append(f.asked, st)
+	if f.err != nil {
+		return contract.Lookup{}, f.err
+	}
+	return contract.Lookup{Key: "k-" + st.Task.TaskDefinitionArn, Next: contract.NextRemediate}, nil
+}
+
+// Triage, the deployed "Record task": a claimed task's judgement is looked
+// up in the same invocation; a duplicate's is not; a failed look-up fails
+// the invocation, and its retry (the same execution) looks up again.
+func TestTriage(t *testing.T) {
+	in := contract.RecordTaskInput{Event: event(nil), ExecutionID: execID}
+	t.Run("the first event: the task, then its lookup", func(t *testing.T) {
+		look := &fakeLookUp{}
+		store := &fakeClaimer{answer: idempotency.Claim{Claimed: true, ClaimedBy: execID, Attempt: 1, FirstSeen: now, ExpiresAt: now.Add(time.Hour)}}
+		h := &recordtask.Handler{Store: store, Now: func() time.Time { return now }, Account: account, Region: region, LookUp: look}
+		st, err := h.Triage(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Task == nil || st.Task.TaskArn != taskArn || st.Task.Duplicate || st.Task.ExecutionName != taskID+"-1" {
+			t.Fatalf("task %+v", st.Task)
+		}
+		if st.Lookup == nil || st.Lookup.Key != "k-"+tdArn || st.Lookup.Next != contract.NextRemediate {
+			t.Fatalf("lookup %+v", st.Lookup)
+		}
+		// The look-up gets the document as Look up judgement does: the event
+		// and the claimed task.
+		if len(look.asked) != 1 || look.asked[0].Task == nil || look.asked[0].Task.ExecutionName != taskID+"-1" ||
+			string(look.asked[0].Detail) != string(in.Event.Detail) || look.asked[0].Lookup != nil {
+			t.Fatalf("look-up asked %+v", look.asked)
+		}
+		// The result is the whole document: the event rides on.
+		if st.Source != "aws.ecs" || st.DetailType != "ECS Task State Change" || string(st.Detail) != string(in.Event.Detail) {
+			t.Fatalf("event %+v", st.Event)
+		}
+	})
+	t.Run("a duplicate is not looked up", func(t *testing.T) {
+		look := &fakeLookUp{}
+		store := &fakeClaimer{answer: idempotency.Claim{ClaimedBy: otherExec, Attempt: 1, FirstSeen: now, ExpiresAt: now.Add(time.Hour)}}
+		h := &recordtask.Handler{Store: store, Now: func() time.Time { return now }, LookUp: look}
+		st, err := h.Triage(context.Background(), in)
+		if err != nil || st.Task == nil || !st.Task.Duplicate || st.Lookup != nil || len(look.asked) != 0 {
+			t.Fatalf("err %v, task %+v, lookup %+v, asked %d", err, st.Task, st.Lookup, len(look.asked))
+		}
+	})
+	t.Run("a failed look-up fails the invocation with its error name; the retry looks up again", func(t *testing.T) {
+		look := &fakeLookUp{err: step.Errorf(contract.ErrTransient, "look up judgement: DescribeServices: throttled")}
+		store := &fakeClaimer{answer: idempotency.Claim{Claimed: true, ClaimedBy: execID, Attempt: 1, FirstSeen: now, ExpiresAt: now.Add(time.Hour)}}
+		h := &recordtask.Handler{Store: store, Now: func() time.Time { return now }, LookUp: look}
+		if _, err := h.Triage(context.Background(), in); step.Name(err) != contract.ErrTransient {
+			t.Fatalf("err = %v (%s), want %s", err, step.Name(err), contract.ErrTransient)
+		}
+		look.err = nil
+		store.answer.Own = true
+		st, err := h.Triage(context.Background(), in)
+		if err != nil || st.Lookup == nil || st.Task.Duplicate || len(look.asked) != 2 || len(store.keys) != 2 {
+			t.Fatalf("retry: err %v, state %+v, asked %d, claims %d", err, st, len(look.asked), len(store.keys))
+		}
+	})
+	t.Run("a refused event is neither claimed nor looked up", func(t *testing.T) {
+		look := &fakeLookUp{}
+		store := &fakeClaimer{}
+		h := &recordtask.Handler{Store: store, LookUp: look}
+		_, err := h.Triage(context.Background(), contract.RecordTaskInput{Event: event(func(d map[string]any) { d["taskArn"] = "not an arn" }), ExecutionID: execID})
+		if step.Name(err) != contract.ErrInvalidInput || len(store.keys) != 0 || len(look.asked) != 0 {
+			t.Fatalf("err %v, claims %d, asked %d", err, len(store.keys), len(look.asked))
+		}
+	})
+}

@@ -34,24 +34,21 @@ exempted := [item | some item in ordered; item.exemption]
 # carries it.
 reported contains with_exemption(item) if {
 	# every rule package under data.ecs.rules contributes its findings
+	# (only their findings rules are evaluated, not the packages' helpers)
 	findings := data.ecs.rules[_].findings
 	some finding in findings
 	lib.applies(finding.platform)
 	level := enforcement(finding, lib.config.enforcement)
 	level != "off"
-	item := {
-		"rule": finding.rule,
-		"title": finding.title,
-		"severity": finding.severity,
-		"container": finding.container,
-		"message": finding.message,
-		"controls": finding.controls,
-		"remediation": finding.remediation,
-		"enforcement": level,
-	}
+	item := object.union(object.remove(finding, internal_fields), {"enforcement": level})
 }
 
-with_exemption(item) := object.union(item, {"exemption": covering}) if {
+# internal_fields are the fields of a finding the decision's items leave out.
+internal_fields := {"default_enforcement", "platform"}
+
+with_exemption(item) := item if {
+	count(lib.config.exemptions) == 0
+} else := object.union(item, {"exemption": covering}) if {
 	covering := exemption(item)
 } else := item
 
