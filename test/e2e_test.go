@@ -242,7 +242,7 @@ func TestLaterTaskOfAViolatingRevisionIsStoppedWithoutANewMessage(t *testing.T) 
 	if f["Id"] != first.Findings[0]["Id"] || pf["ecs-compliance/TaskCount"] != "2" {
 		t.Errorf("second task's finding: Id %v (first %v), TaskCount %v; want the same finding, 2 tasks", f["Id"], first.Findings[0]["Id"], pf["ecs-compliance/TaskCount"])
 	}
-	checkBilling(t, "second task", second, demoBilling{transitions: 14, lambdas: 6, findings: 1})
+	checkBilling(t, "second task", second, demoBilling{transitions: 13, lambdas: 6, findings: 1})
 }
 
 func TestStandaloneTaskIsStoppedWithoutTouchingAService(t *testing.T) {
