@@ -141,6 +141,12 @@ func FailureMessage(st contract.State) (SNSMessage, error) {
 		b.line("Error type:  %s", errType)
 	}
 	b.block("Cause:       ", cmp.Or(errMsg, "(none)"))
+	// Steps that run side by side (the scaling and the stop) can both
+	// fail: the others are named too.
+	for _, other := range failedSteps(st)[1:] {
+		msg, _ := lambdaCause(st.Failure[other].Cause)
+		b.block("Also failed: ", fmt.Sprintf("%s (%s): %s", StepName(other), cmp.Or(st.Failure[other].Error, "(none)"), cmp.Or(msg, "(none)")))
+	}
 	b.blank()
 	b.para(errorHint(info.Error, f))
 	f.writeTask(&b)
@@ -174,9 +180,15 @@ func FailureMessage(st contract.State) (SNSMessage, error) {
 
 // failure is the (first, in workflow order) step key of $.failure.
 func failure(st contract.State) (string, contract.ErrorInfo, bool) {
-	if len(st.Failure) == 0 {
+	keys := failedSteps(st)
+	if len(keys) == 0 {
 		return "", contract.ErrorInfo{}, false
 	}
+	return keys[0], st.Failure[keys[0]], true
+}
+
+// failedSteps are the step keys of $.failure, in workflow order.
+func failedSteps(st contract.State) []string {
 	keys := make([]string, 0, len(st.Failure))
 	for k := range st.Failure {
 		keys = append(keys, k)
@@ -187,7 +199,7 @@ func failure(st contract.State) (string, contract.ErrorInfo, bool) {
 		}
 		return strings.Compare(a, b)
 	})
-	return keys[0], st.Failure[keys[0]], true
+	return keys
 }
 
 var stepOrder = []string{

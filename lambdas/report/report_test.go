@@ -367,6 +367,30 @@ func TestFailureMessage(t *testing.T) {
 				"aws application-autoscaling register-scalable-target --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id service/prod/web --min-capacity 2 --max-capacity 10"},
 		},
 		{
+			// The workflow scales the service and stops the task at the same
+			// time: the scaling failed, the stop took effect.
+			name: "a failed scaling beside a stop that took effect: the stop is done, the scaling is left to do",
+			state: func(st *contract.State) {
+				st.Remediation.Service = nil
+				st.Remediation.Task = &contract.ActionResult{API: contract.APIStopTask, Target: st.Task.TaskArn, Changed: true}
+			},
+			failure: map[string]contract.ErrorInfo{contract.StepScaleService: {Error: contract.ErrAccessDenied, Cause: "UpdateService: denied"}},
+			want:    []string{"Failed step: Scale service to zero", "StopTask " + "arn:aws:ecs:", "was not scaled to zero", "aws ecs update-service"},
+			notWant: []string{"The task may still be running"},
+		},
+		{
+			name: "both failed side by side: the scaling is reported, and both are left to do",
+			state: func(st *contract.State) {
+				st.Remediation.Service, st.Remediation.Task = nil, nil
+			},
+			failure: map[string]contract.ErrorInfo{
+				contract.StepStopTask:     {Error: contract.ErrAccessDenied, Cause: "StopTask: denied"},
+				contract.StepScaleService: {Error: contract.ErrAccessDenied, Cause: "UpdateService: denied"},
+			},
+			want: []string{"Failed step: Scale service to zero", "Also failed: Stop task (Compliance.AccessDenied): StopTask: denied",
+				"Nothing: no change had taken effect", "was not scaled to zero", "The task may still be running"},
+		},
+		{
 			name:    "an unknown step key is shown as it is",
 			failure: map[string]contract.ErrorInfo{"mystery": {Error: "X", Cause: ""}},
 			want:    []string{"Failed step: mystery", "Cause:       (none)"},

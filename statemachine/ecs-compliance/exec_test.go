@@ -259,6 +259,49 @@ func TestExecWorkflow(t *testing.T) {
 			},
 		},
 		{
+			name: "failure path: the scaling fails, the stop beside it takes effect; the report gets both", input: "workflow/triaged.json",
+			stubs: "workflow/scale-fails.stubs.json", status: "FAILED", error: "Compliance.WorkflowFailed",
+			states: then("Is approval required?", "Is there a task to stop?", "Scale service and stop task", "Is the task part of a service?",
+				"Scale service to zero", "Scaling failed", "Stop task", "Were the service scaled and the task stopped?", "Keep the failed step",
+				"Report failure", "Workflow failed"),
+			check: func(t *testing.T, r execRecord) {
+				in := scheduled(r, "Report failure")
+				if len(in) != 1 {
+					t.Fatal("Report failure was not scheduled once")
+				}
+				if got := field(t, in[0], "failure", "scaleService", "Error"); got != "Compliance.AccessDenied" {
+					t.Errorf("Report failure input failure.scaleService.Error = %v", got)
+				}
+				if has(t, in[0], "failure", "stopTask") {
+					t.Errorf("the stop succeeded, yet failure.stopTask is set: %s", field(t, in[0], "failure"))
+				}
+				if got := field(t, in[0], "remediation", "task", "changed"); got != true {
+					t.Errorf("the stop that took effect reaches the report: remediation.task.changed = %v", got)
+				}
+				if got := field(t, in[0], "remediation", "service"); got != nil {
+					t.Errorf("remediation.service = %v, want null (the scaling failed)", got)
+				}
+			},
+		},
+		{
+			name: "failure path: both the scaling and the stop fail; the report gets both errors", input: "workflow/triaged.json",
+			stubs: "workflow/scale-and-stop-fail.stubs.json", status: "FAILED", error: "Compliance.WorkflowFailed",
+			states: then("Is approval required?", "Is there a task to stop?", "Scale service and stop task", "Is the task part of a service?",
+				"Scale service to zero", "Scaling failed", "Stop task", "Stopping failed", "Were the service scaled and the task stopped?",
+				"Keep the failed step", "Report failure", "Workflow failed"),
+			check: func(t *testing.T, r execRecord) {
+				in := scheduled(r, "Report failure")
+				if len(in) != 1 {
+					t.Fatal("Report failure was not scheduled once")
+				}
+				for _, step := range []string{"scaleService", "stopTask"} {
+					if got := field(t, in[0], "failure", step, "Error"); got != "Compliance.AccessDenied" {
+						t.Errorf("Report failure input failure.%s.Error = %v", step, got)
+					}
+				}
+			},
+		},
+		{
 			name: "approval rejected: report only, findings retried inside the Parallel", input: "workflow/triaged.json", stubs: "workflow/approval-rejected.stubs.json",
 			status: "SUCCEEDED",
 			states: then("Is approval required?", "Wait for approval", "Report to SNS and Security Hub", "Notify SNS topic", "Import Security Hub findings"),
