@@ -2,9 +2,7 @@ package approval_test
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -15,12 +13,11 @@ import (
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/approval"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/golden"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/report"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/report/reporttest"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/safe"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // state reads a scenario of the report package's golden tests, as the wait
 // for approval gets it: remediation, not yet done.
@@ -30,26 +27,6 @@ func state(t *testing.T, name string) contract.State {
 	st.Approval, st.Remediation, st.Report = nil, nil, nil
 	st.Evaluation.ApprovalRequired, st.Evaluation.ApprovalTimeoutSeconds = true, 86400
 	return st
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it; review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
 }
 
 func render(m report.SNSMessage) string {
@@ -87,7 +64,7 @@ func TestRequestMessage(t *testing.T) {
 			}
 			m := approval.RequestMessage(s, approval.Request{Reference: ref, ApproveURL: link(approval.ActionApprove),
 				RejectURL: link(approval.ActionReject), ExpiresAt: exp, Timeout: 24 * time.Hour, EventID: st.ID})
-			golden(t, name+".request.golden", render(m))
+			golden.Check(t, filepath.Join("testdata", name+".request.golden"), []byte(render(m)))
 
 			if len(m.Subject) > report.MaxSubject {
 				t.Errorf("subject has %d characters", len(m.Subject))
@@ -165,7 +142,7 @@ func TestRequestMessageOfAHostileTask(t *testing.T) {
 	reject, _ := k.Link("https://abc123.lambda-url.us-east-1.on.aws/", ref, approval.ActionReject, exp)
 	m := approval.RequestMessage(s, approval.Request{Reference: ref, ApproveURL: approve, RejectURL: reject,
 		ExpiresAt: exp, Timeout: 24 * time.Hour, EventID: "3317b2af\n-7005"})
-	golden(t, "hostile.request.golden", render(m))
+	golden.Check(t, filepath.Join("testdata", "hostile.request.golden"), []byte(render(m)))
 
 	// Only the two genuine links are links, and no line starts with what
 	// the attacker wrote.

@@ -1,9 +1,7 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,9 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // now is the fixed clock of the golden findings.
 var now = time.Date(2025, 6, 3, 9, 15, 30, 250_000_000, time.UTC)
@@ -66,24 +63,6 @@ func render(m SNSMessage) string {
 	return b.String()
 }
 
-func golden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", file)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./lambdas/report -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from what the code produces now (review, then go test ./lambdas/report -update):\n--- got ---\n%s", path, got)
-	}
-}
-
 // TestGolden renders the message and the findings of every scenario in
 // testdata/ and compares them byte for byte with the golden files.
 func TestGolden(t *testing.T) {
@@ -95,11 +74,11 @@ func TestGolden(t *testing.T) {
 			case err != nil && st.Judgement != nil && st.Judgement.Report != contract.ReportFull:
 				// Nothing to say (the workflow does not notify): the golden
 				// file says so.
-				golden(t, name+".message.golden", []byte("(no message: "+err.Error()+")\n"))
+				golden.Check(t, filepath.Join("testdata", name+".message.golden"), []byte("(no message: "+err.Error()+")\n"))
 			case err != nil:
 				t.Fatalf("Message: %v", err)
 			default:
-				golden(t, name+".message.golden", []byte(render(m)))
+				golden.Check(t, filepath.Join("testdata", name+".message.golden"), []byte(render(m)))
 			}
 
 			if st.Evaluation == nil || st.Evaluation.Decision == nil {
@@ -113,7 +92,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".findings.golden.json", append(b, '\n'))
+			golden.Check(t, filepath.Join("testdata", name+".findings.golden.json"), append(b, '\n'))
 		})
 	}
 }

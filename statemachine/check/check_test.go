@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,11 +16,10 @@ import (
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/golden"
 	"github.com/ecs-compliance/ecs-compliance/policies"
 	"github.com/ecs-compliance/ecs-compliance/statemachine/check"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // now is the time of every test's judgement (exemptions expire against it).
 func now() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) }
@@ -105,26 +103,6 @@ func run(t *testing.T, c *check.Checker, paths ...string) *check.Report {
 	return r
 }
 
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from the output (go test ./statemachine/check -update rewrites it; review the diff):\n%s", path, got)
-	}
-}
-
 // outputs renders the three reports, with the policy's hash replaced by
 // POLICYHASH so that the golden files change with what the policy says, not
 // with every edit of it.
@@ -168,9 +146,9 @@ func TestProjectSamplesGolden(t *testing.T) {
 				t.Errorf("exit %d, want %d", r.ExitCode, tc.exit)
 			}
 			text, js, sarif := outputs(t, r)
-			golden(t, filepath.Join(testdata, "golden", tc.name+".txt"), text)
-			golden(t, filepath.Join(testdata, "golden", tc.name+".json"), js)
-			golden(t, filepath.Join(testdata, "golden", tc.name+".sarif"), sarif)
+			golden.Check(t, filepath.Join(testdata, "golden", tc.name+".txt"), text)
+			golden.Check(t, filepath.Join(testdata, "golden", tc.name+".json"), js)
+			golden.Check(t, filepath.Join(testdata, "golden", tc.name+".sarif"), sarif)
 		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ecs-compliance/ecs-compliance/lambdas/golden"
 )
 
 const everyKind = "testdata/diagram/every-kind.asl.json"
@@ -428,7 +430,7 @@ func TestREADMEDiagramIsTheGeneratedOne(t *testing.T) {
 	if got == want.String() {
 		return
 	}
-	if *update {
+	if golden.Update() {
 		if err := os.WriteFile(readme, []byte(doc[:i+len(begin)]+want.String()+doc[j:]), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -3,16 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/ecs-compliance/ecs-compliance/lambdas/golden"
+)
 
 // The account and the policy of the local executor's tests
 // (statemachine/offline/testdata): web:3 has a warning, api:7 and the
@@ -59,40 +57,6 @@ func normalize(out string) string {
 	return strings.Join(lines, "\n")
 }
 
-// golden compares got with testdata/NAME, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if got == string(want) {
-		return
-	}
-	g, w := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-	for i := range max(len(g), len(w)) {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			t.Errorf("output differs from %s at line %d (go test -update rewrites it; review the diff):\n got: %s\nwant: %s\n\nthe output:\n%s",
-				path, i+1, gl, wl, got)
-			return
-		}
-	}
-}
-
 // The text output is what `make demo` shows a newcomer: for each event, the
 // triage's states and the workflow's, the judgement, the decision, the
 // changes, the reports, the bill and the status.
@@ -110,7 +74,7 @@ func TestRunPrintsEachExecutionForPeople(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
 	}
-	golden(t, "run/enforce.txt", normalize(stdout.String()))
+	golden.Check(t, filepath.Join("testdata", "run", "enforce.txt"), []byte(normalize(stdout.String())))
 }
 
 func TestRunPrintsABrokenEventAndGoesOn(t *testing.T) {

@@ -2,16 +2,15 @@ package fleet_test
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ecs-compliance/ecs-compliance/statemachine/fleet"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/ecs-compliance/ecs-compliance/lambdas/golden"
+)
 
 // A small fleet with every feature, as files: what a reviewer reads to see
 // what the generator makes, and what catches any change to it (a change in
@@ -26,29 +25,13 @@ func TestSmallFleetMatchesItsGoldenFiles(t *testing.T) {
 	if err := f.WriteFiles(dir); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "small")
+	goldenDir := filepath.Join("testdata", "small")
 	for _, name := range []string{"world.json", "events.jsonl"} {
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(golden, name)
-		if *update {
-			if err := os.MkdirAll(golden, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (run with -update and review the diff)", name, path)
-		}
+		golden.Check(t, filepath.Join(goldenDir, name), got)
 	}
 }
 

@@ -5,12 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"html"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -32,6 +30,7 @@ import (
 	"github.com/ecs-compliance/ecs-compliance/lambdas/approval/secret"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/approval/store"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/golden"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/approvalcallback"
 )
@@ -951,34 +950,12 @@ func TestConfirmationPages(t *testing.T) {
 			if page.StatusCode != http.StatusOK {
 				t.Fatalf("status %d", page.StatusCode)
 			}
-			golden(t, "confirm-"+action+".html", page.Body)
+			golden.Check(t, filepath.Join("testdata", "confirm-"+action+".html"), []byte(page.Body))
 			for _, r := range page.Body {
 				if r != '\n' && (unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r)) {
 					t.Errorf("the page keeps %U", r)
 				}
 			}
 		})
-	}
-}
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it; review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }

@@ -1,7 +1,6 @@
 package evaluate_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,13 +14,12 @@ import (
 
 	"github.com/ecs-compliance/ecs-compliance/lambdas/bundle"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
+	"github.com/ecs-compliance/ecs-compliance/lambdas/golden"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/policy"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/step"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/steps/evaluate"
 	"github.com/ecs-compliance/ecs-compliance/policies"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // library is the shipped policy bundle, as Load policy returns it.
 func library(t testing.TB) contract.Bundle {
@@ -287,19 +285,7 @@ func TestFiveContainersGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	golden := filepath.Join("testdata", "five-containers.evaluation.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("$.evaluation differs from %s (run with -update and review the diff):\n%s", golden, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "five-containers.evaluation.golden.json"), got)
 	if strings.Contains(string(out), `"files"`) {
 		t.Error("the output JSON carries the bundle's files")
 	}
