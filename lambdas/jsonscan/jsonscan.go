@@ -244,3 +244,149 @@ func hex4(b []byte) rune {
 	}
 	return r
 }
+
+// Builder makes a decoder's values, of type V, and object keys, of type K,
+// from what Decode reads.
+type Builder[K, V any] interface {
+	// Key makes an object's key, String a string value. b is the decoded
+	// string; it may be a slice of the data (StringBytes): copy it to keep
+	// it.
+	Key(b []byte) K
+	String(b []byte) V
+	// Number makes a number from its text (as json.Number keeps it); false
+	// refuses it (a number the decoder's values cannot hold).
+	Number(text string) (V, bool)
+	Bool(v bool) V
+	Null() V
+	// Object makes an object from its members in the order read (a
+	// repeated key is there twice: the last value wins); Array an array.
+	// Neither may keep the slices it is given.
+	Object(keys []K, values []V) V
+	Array(elems []V) V
+}
+
+// Decode reads one JSON value (white space around it allowed) and makes it
+// with b, in one pass; false when data is not exactly one JSON value.
+func Decode[K, V any, B Builder[K, V]](data []byte, b B) (V, bool) {
+	d := decoder[K, V, B]{Scanner: Scanner{Data: data}, b: b}
+	d.Space()
+	v, ok := d.value()
+	if !ok || !d.Done() {
+		var zero V
+		return zero, false
+	}
+	return v, true
+}
+
+type decoder[K, V any, B Builder[K, V]] struct {
+	Scanner
+	b B
+	// keys and values hold the members of the objects and arrays being
+	// read, so that each is made from one slice.
+	keys   []K
+	values []V
+}
+
+func (d *decoder[K, V, B]) value() (V, bool) {
+	var zero V
+	c, ok := d.Peek()
+	if !ok {
+		return zero, false
+	}
+	switch {
+	case c == '{':
+		return d.object()
+	case c == '[':
+		return d.array()
+	case c == '"':
+		s, ok := d.StringBytes()
+		if !ok {
+			return zero, false
+		}
+		return d.b.String(s), true
+	case c == '-' || (c >= '0' && c <= '9'):
+		n, ok := d.Number()
+		if !ok {
+			return zero, false
+		}
+		return d.b.Number(n)
+	case c == 't' && d.Literal("true"):
+		return d.b.Bool(true), true
+	case c == 'f' && d.Literal("false"):
+		return d.b.Bool(false), true
+	case c == 'n' && d.Literal("null"):
+		return d.b.Null(), true
+	}
+	return zero, false
+}
+
+func (d *decoder[K, V, B]) object() (V, bool) {
+	var zero V
+	if !d.Enter() {
+		return zero, false
+	}
+	defer d.Leave()
+	d.I++ // {
+	keyBase, valueBase := len(d.keys), len(d.values)
+	defer func() { d.keys, d.values = d.keys[:keyBase], d.values[:valueBase] }()
+	d.Space()
+	if c, _ := d.Peek(); c == '}' {
+		d.I++
+		return d.b.Object(nil, nil), true
+	}
+	for {
+		if c, _ := d.Peek(); c != '"' {
+			return zero, false
+		}
+		k, ok := d.StringBytes()
+		if !ok || d.Next(":") == 0 {
+			return zero, false
+		}
+		key := d.b.Key(k)
+		d.Space()
+		v, ok := d.value()
+		if !ok {
+			return zero, false
+		}
+		d.keys, d.values = append(d.keys, key), append(d.values, v)
+		switch d.Next(",}") {
+		case ',':
+			d.Space()
+		case '}':
+			return d.b.Object(d.keys[keyBase:], d.values[valueBase:]), true
+		default:
+			return zero, false
+		}
+	}
+}
+
+func (d *decoder[K, V, B]) array() (V, bool) {
+	var zero V
+	if !d.Enter() {
+		return zero, false
+	}
+	defer d.Leave()
+	d.I++ // [
+	base := len(d.values)
+	defer func() { d.values = d.values[:base] }()
+	d.Space()
+	if c, _ := d.Peek(); c == ']' {
+		d.I++
+		return d.b.Array(nil), true
+	}
+	for {
+		v, ok := d.value()
+		if !ok {
+			return zero, false
+		}
+		d.values = append(d.values, v)
+		switch d.Next(",]") {
+		case ',':
+			d.Space()
+		case ']':
+			return d.b.Array(d.values[base:]), true
+		default:
+			return zero, false
+		}
+	}
+}

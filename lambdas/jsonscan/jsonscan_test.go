@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -69,3 +70,37 @@ func TestSeparatorsLiteralsAndNesting(t *testing.T) {
 		t.Error("nesting beyond MaxNesting was allowed")
 	}
 }
+
+// text renders what Decode reads, to check the members it hands to Object
+// and Array — nested objects and arrays share its stacks.
+type text struct{}
+
+func (text) Key(b []byte) string            { return string(b) }
+func (text) String(b []byte) string         { return `"` + string(b) + `"` }
+func (text) Number(s string) (string, bool) { return s, s != "666" }
+func (text) Bool(v bool) string             { return map[bool]string{true: "T", false: "F"}[v] }
+func (text) Null() string                   { return "N" }
+func (text) Array(elems []string) string    { return "[" + strings.Join(elems, " ") + "]" }
+func (text) Object(keys, values []string) string {
+	var parts []string
+	for i, k := range keys {
+		parts = append(parts, k+"="+values[i])
+	}
+	return "{" + strings.Join(parts, " ") + "}"
+}
+
+func TestDecode(t *testing.T) {
+	for doc, want := range map[string]string{
+		` {"a": [1, {"b": [true, null]}, []], "c": {}, "d": "x"} `: `{a=[1 {b=[T N]} []] c={} d="x"}`,
+		`[[[]], {"k": [{"l": [2]}]}, -0.5e3]`:                      `[[[]] {k=[{l=[2]}]} -0.5e3]`,
+		`{"a": 1, "a": 2}`:                                         `{a=1 a=2}`,
+		`{"a": 1} x`:                                               "", `[1,]`: "", `{"a" 1}`: "", `[666]`: "", `tru`: "", ``: "",
+	} {
+		got, ok := Decode[string, string](data(doc), text{})
+		if ok != (want != "") || got != want {
+			t.Errorf("%q: %q %v, want %q", doc, got, ok, want)
+		}
+	}
+}
+
+func data(s string) []byte { return []byte(s) }

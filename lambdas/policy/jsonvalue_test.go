@@ -16,7 +16,7 @@ func TestValueFromJSONIsValueFromReader(t *testing.T) {
 		`"\u00e9\ud83d\ude00 \n\t\"\\\/"`, `"\ud800"`, "\"\xff\"", `"é"`, `123456789012345678901234567890`,
 		`{"containerDefinitions": [{"name": "web", "environment": [{"name": "A", "value": "1"}]}], "revision": 7}`,
 		`{"a": 1,}`, `[1,]`, `{"a"}`, `{'a': 1}`, `01`, `1.`, `-`, `tru`, `nul`, `"abc`, `{"a": 1} x`, ``, `  `, `[1] [2]`,
-		"\"a\x01b\"", `{"a":` + string(bytes.Repeat([]byte("["), 10001)),
+		"\"a\x01b\"", `1E100000`, `{"a": [1e-400000]}`, `1e308`, `{"a":` + string(bytes.Repeat([]byte("["), 10001)),
 	} {
 		want, wantErr := ast.ValueFromReader(bytes.NewReader([]byte(doc)))
 		got, err := valueFromJSON([]byte(doc))
