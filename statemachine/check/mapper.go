@@ -85,15 +85,8 @@ func (m *mapper) value(n *yaml.Node, p prop, at, field pointer) (any, bool) {
 		return nil, false
 	}
 	if _, _, isCall := intrinsic(n); isCall {
-		v, unk, err := m.t.resolve(n, at)
-		switch {
-		case err != nil:
-			m.errs = append(m.errs, err)
-			return nil, false
-		case unk != nil:
-			m.addUnknown(field, at, n, unk)
-			return nil, false
-		case v == noValue:
+		v, ok := m.resolve(n, at, field)
+		if !ok {
 			return nil, false
 		}
 		if p.kind == kObject || p.kind == kObjectList {
@@ -116,13 +109,7 @@ func (m *mapper) value(n *yaml.Node, p prop, at, field pointer) (any, bool) {
 			item = deref(item)
 			itemAt, itemField := at.index(i), field.index(len(list))
 			if _, _, isCall := intrinsic(item); isCall {
-				v, unk, err := m.t.resolve(item, itemAt)
-				switch {
-				case err != nil:
-					m.errs = append(m.errs, err)
-				case unk != nil:
-					m.addUnknown(itemField, itemAt, item, unk)
-				case v != noValue:
+				if _, ok := m.resolve(item, itemAt, itemField); ok {
 					m.fail(item, itemAt, "an intrinsic function that builds a whole %s is not supported; write the object out", p.shape.name)
 				}
 				continue
@@ -176,17 +163,8 @@ func (m *mapper) leaf(n *yaml.Node, k kind, at, field pointer) (any, bool) {
 	n = deref(n)
 	var v any
 	if _, _, isCall := intrinsic(n); isCall {
-		var unk *unresolved
-		var err *InputError
-		v, unk, err = m.t.resolve(n, at)
-		switch {
-		case err != nil:
-			m.errs = append(m.errs, err)
-			return nil, false
-		case unk != nil:
-			m.addUnknown(field, at, n, unk)
-			return nil, false
-		case v == noValue:
+		var ok bool
+		if v, ok = m.resolve(n, at, field); !ok {
 			return nil, false
 		}
 	} else {
@@ -202,6 +180,22 @@ func (m *mapper) leaf(n *yaml.Node, k kind, at, field pointer) (any, bool) {
 		}
 	}
 	return m.coerce(v, n, prop{kind: k}, at, field)
+}
+
+// resolve evaluates the intrinsic function call n; ok is false when it has
+// no value here: an error (recorded), a value known only at deploy time
+// (recorded as unknown) or AWS::NoValue.
+func (m *mapper) resolve(n *yaml.Node, at, field pointer) (v any, ok bool) {
+	v, unk, err := m.t.resolve(n, at)
+	switch {
+	case err != nil:
+		m.errs = append(m.errs, err)
+		return nil, false
+	case unk != nil:
+		m.addUnknown(field, at, n, unk)
+		return nil, false
+	}
+	return v, v != noValue
 }
 
 // coerce converts a resolved value to the property's type, as

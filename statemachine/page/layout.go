@@ -1,6 +1,7 @@
 package page
 
 import (
+	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -284,18 +285,10 @@ func (sc *scope) order() {
 	bestOrder := keep()
 	for iter := 0; iter < 8 && best > 0; iter++ {
 		down := iter%2 == 0
-		for i := range sc.ranks {
-			r := i
-			if !down {
-				r = len(sc.ranks) - 1 - i
-			}
-			rk := sc.ranks[r]
+		for _, rk := range sc.sweep(down) {
 			bary := map[*lnode]float64{}
 			for _, n := range rk {
-				nb := n.preds
-				if !down {
-					nb = n.succs
-				}
+				nb := n.neighbours(down)
 				if len(nb) == 0 {
 					bary[n] = float64(n.pos)
 					continue
@@ -372,18 +365,10 @@ func (sc *scope) place() {
 	}
 	for iter := 0; iter < 6; iter++ {
 		down := iter%2 == 0
-		for i := range sc.ranks {
-			r := i
-			if !down {
-				r = len(sc.ranks) - 1 - i
-			}
-			rk := sc.ranks[r]
+		for _, rk := range sc.sweep(down) {
 			want := make([]float64, len(rk))
 			for j, n := range rk {
-				nb := n.preds
-				if !down {
-					nb = n.succs
-				}
+				nb := n.neighbours(down)
 				want[j] = n.x
 				if len(nb) > 0 {
 					s := 0.0
@@ -512,4 +497,22 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// sweep is the ranks from the top (down) or from the bottom: the order of
+// one pass of the ordering and the placing.
+func (sc *scope) sweep(down bool) iter.Seq2[int, []*lnode] {
+	if down {
+		return slices.All(sc.ranks)
+	}
+	return slices.Backward(sc.ranks)
+}
+
+// neighbours are a node's in the rank a sweep comes from: above it going
+// down, below it going up.
+func (n *lnode) neighbours(down bool) []*lnode {
+	if down {
+		return n.preds
+	}
+	return n.succs
 }

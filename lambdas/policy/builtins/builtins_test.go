@@ -88,38 +88,6 @@ func TestParseImage(t *testing.T) {
 	}
 }
 
-// TestImageParseInRego calls the built-in through OPA, as policies do.
-func TestImageParseInRego(t *testing.T) {
-	tests := []struct {
-		name  string
-		query string
-		want  any // nil: undefined
-	}{
-		{"returns the registry", `x := image.parse("nginx:1.25").registry`, "docker.io"},
-		{"reports validity", `x := image.parse("Nginx").valid`, false},
-		{"compares hosts exactly", `x := image.parse("123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io/x").registry == "123456789012.dkr.ecr.us-east-1.amazonaws.com"`, false},
-		{"a non-string argument leaves the call undefined", `x := image.parse(input.n)`, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			opts := append([]func(*rego.Rego){rego.Query(tt.query), rego.Input(map[string]any{"n": 7})}, builtins.Options()...)
-			rs, err := rego.New(opts...).Eval(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.want == nil {
-				if len(rs) != 0 {
-					t.Fatalf("got %v, want undefined", rs)
-				}
-				return
-			}
-			if len(rs) != 1 || rs[0].Bindings["x"] != tt.want {
-				t.Fatalf("got %v, want x = %v", rs, tt.want)
-			}
-		})
-	}
-}
-
 func TestRegisterIsIdempotent(t *testing.T) {
 	builtins.Register()
 	builtins.Register()

@@ -74,13 +74,17 @@ func TestEntropy(t *testing.T) {
 	}
 }
 
-// TestBuiltinsInRego calls the new built-ins through OPA, as policies do.
+// TestBuiltinsInRego calls the built-ins through OPA, as policies do.
 func TestBuiltinsInRego(t *testing.T) {
 	tests := []struct {
 		name  string
 		query string
 		want  any // nil: undefined
 	}{
+		{"image.parse returns the registry", `x := image.parse("nginx:1.25").registry`, "docker.io"},
+		{"image.parse reports validity", `x := image.parse("Nginx").valid`, false},
+		{"image.parse compares hosts exactly", `x := image.parse("123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io/x").registry == "123456789012.dkr.ecr.us-east-1.amazonaws.com"`, false},
+		{"a non-string argument leaves image.parse undefined", `x := image.parse(input.n)`, nil},
 		{"image.registry returns the identity", `x := image.registry("123456789012.dkr-ecr-fips.us-east-1.on.aws/team").registry_id`, account + ".dkr.ecr.us-east-1.amazonaws.com"},
 		{"image.registry returns the path", `x := image.registry("ghcr.io/acme").path`, "acme"},
 		{"image.registry reports invalid entries", `x := image.registry("registry").valid`, false},
