@@ -171,6 +171,7 @@ endef
 bench: ## the performance figures with their targets, one table (.build/bench.txt; go test's output in .build/bench-raw.txt)
 	@mkdir -p .build; : > $(BENCH_RAW); status=0; \
 	$(call bench_run,lambdas/steps/evaluate,^BenchmarkEvaluate(CompileEachTime)?$$,1s) \
+	$(call bench_run,lambdas/policy,^BenchmarkInputValue$$,1s) \
 	$(call bench_run,statemachine/offline,^BenchmarkTimeToStop$$,1s) \
 	$(call bench_run,test,^Benchmark(ColdStart|LambdaBinarySize)$$,20x) \
 	$(call bench_run,statemachine/replay,^BenchmarkReplay$$,5x) \

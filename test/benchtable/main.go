@@ -223,6 +223,7 @@ func info(figure, measured string) row { return row{figure, measured, "—", "�
 // Packages of the benchmarks.
 const (
 	pkgEvaluate = "lambdas/steps/evaluate"
+	pkgPolicy   = "lambdas/policy"
 	pkgOffline  = "statemachine/offline"
 	pkgTest     = "test"
 	pkgReplay   = "statemachine/replay"
@@ -385,6 +386,14 @@ func rows(r *results, lambdas []string) []row {
 	}
 
 	// Without targets.
+	input := "Evaluate: converting the input to OPA's value, part of the warm time (`BenchmarkInputValue`)"
+	if rs := r.find(pkgPolicy, "BenchmarkInputValue"); rs != nil {
+		ns, _ := metricOf(rs, "ns/op")
+		allocs, _ := metricOf(rs, "allocs/op")
+		out = append(out, info(input, fmt.Sprintf("%s, %s allocations", duration(ns), count(allocs))))
+	} else {
+		out = append(out, missing(input, "—"))
+	}
 	for _, b := range []struct{ pkg, name, figure string }{
 		{pkgReport, "BenchmarkMessage", "Report: its SNS message (`BenchmarkMessage`)"},
 		{pkgReport, "BenchmarkFindings", "Report: its Security Hub findings (`BenchmarkFindings`)"},
