@@ -31,7 +31,9 @@ package contract
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
@@ -619,3 +621,25 @@ func validChars(s string, max int) bool {
 func ValidExecutionName(s string) bool {
 	return validChars(s, 80)
 }
+
+// ValidAccount tells whether s is an AWS account id: 12 digits.
+func ValidAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// regionPattern is the shape of an AWS Region's name (us-east-1,
+// cn-north-1, us-gov-west-1, eu-isoe-west-1), compiled on first use.
+var regionPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z]{2,4}(?:-[a-z]+){1,3}-[0-9]{1,2}$`)
+})
+
+// ValidRegion tells whether s has the shape of an AWS Region's name.
+func ValidRegion(s string) bool { return regionPattern().MatchString(s) }

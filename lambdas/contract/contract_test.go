@@ -70,3 +70,17 @@ func TestValidName(t *testing.T) {
 		t.Error("ValidExecutionName: 1 to 80 letters, digits, hyphens and underscores")
 	}
 }
+
+func TestValidAccountAndRegion(t *testing.T) {
+	for s, want := range map[string]bool{"123456789012": true, "12345678901": false, "1234567890123": false, "12345678901a": false, "": false} {
+		if ValidAccount(s) != want {
+			t.Errorf("ValidAccount(%q) = %v", s, !want)
+		}
+	}
+	for s, want := range map[string]bool{"us-east-1": true, "cn-north-1": true, "us-gov-west-1": true, "eu-isoe-west-1": true,
+		"US-EAST-1": false, "us-east": false, "useast1": false, "": false, "us-east-1\n": false} {
+		if ValidRegion(s) != want {
+			t.Errorf("ValidRegion(%q) = %v", s, !want)
+		}
+	}
+}

@@ -19,11 +19,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/ecs-compliance/ecs-compliance/lambdas/contract"
 	"github.com/ecs-compliance/ecs-compliance/lambdas/inmemory"
 )
 
@@ -240,13 +240,6 @@ func (f Fleet) Summary() string {
 		f.TaskStarts, len(f.Events), c.StateChanges, c.StopEvents, c.Registrations, c.Redelivered, c.OutOfOrder, f.Spec.Seed)
 }
 
-var (
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2,4}(?:-[a-z]+){1,3}-[0-9]{1,2}$`)
-	// nameRE is ECS's rule for cluster, service and family names.
-	nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
-)
-
 // resolve applies the defaults to s and checks that the fleet it describes
 // can exist.
 func (s Spec) resolve() (Spec, error) {
@@ -256,13 +249,13 @@ func (s Spec) resolve() (Spec, error) {
 	if s.Account == "" {
 		s.Account = DefaultAccount
 	}
-	if !accountRE.MatchString(s.Account) {
+	if !contract.ValidAccount(s.Account) {
 		bad("account %q is not a 12-digit AWS account id", s.Account)
 	}
 	if s.Region == "" {
 		s.Region = DefaultRegion
 	}
-	if !regionRE.MatchString(s.Region) {
+	if !contract.ValidRegion(s.Region) {
 		bad("region %q is not an AWS region name", s.Region)
 	}
 	if len(s.Clusters) == 0 {
@@ -270,7 +263,7 @@ func (s Spec) resolve() (Spec, error) {
 	}
 	s.Clusters = slices.Clone(s.Clusters)
 	for i, c := range s.Clusters {
-		if !nameRE.MatchString(c) {
+		if !contract.ValidName(c) {
 			bad("cluster %q is not 1-255 letters, digits, hyphens and underscores", c)
 		}
 		if slices.Contains(s.Clusters[:i], c) {

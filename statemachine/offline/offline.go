@@ -158,7 +158,7 @@ type Record struct {
 	Decision  *contract.Decision     `json:"decision"`
 	Judgement *contract.JudgementRef `json:"judgement,omitempty"`
 	// Actions are the changes that took effect, in remediation order
-	// (RemediationOrder): the workflow scales the service and stops the
+	// (remediationOrder): the workflow scales the service and stops the
 	// task at the same time, so their order in time varies from run to run.
 	Actions []inmemory.Action `json:"actions"`
 	// Notifications are the SNS messages published.
@@ -720,16 +720,16 @@ func (r *Runner) filter(event map[string]any) string {
 		strings.Join(recordtask.LastStatuses, ", ") + " outside excluded clusters; the registration rule CloudTrail's successful RegisterTaskDefinition)"
 }
 
-// RemediationOrder is the order of a record's actions: the service's
+// remediationOrder is the order of a record's actions: the service's
 // scaling (its auto scaling first), the task's stop, the revision's
 // deregistration.
-var RemediationOrder = []string{contract.APIRegisterScalableTarget, contract.APIUpdateService, contract.APIStopTask, contract.APIDeregisterTaskDefinition}
+var remediationOrder = []string{contract.APIRegisterScalableTarget, contract.APIUpdateService, contract.APIStopTask, contract.APIDeregisterTaskDefinition}
 
 func actionRank(api string) int {
-	if i := slices.Index(RemediationOrder, api); i >= 0 {
+	if i := slices.Index(remediationOrder, api); i >= 0 {
 		return i
 	}
-	return len(RemediationOrder)
+	return len(remediationOrder)
 }
 
 // finish fills the record with what the executions did.

@@ -199,10 +199,10 @@ func ParseEvent(ev contract.Event) (contract.Task, error) {
 		return contract.Task{}, invalid("the execution input is not an ECS event the rules send (source %s, detail-type %s; want %q with %q or %q)",
 			q(ev.Source), q(ev.DetailType), EventSource, EventDetailType, CloudTrailDetailType)
 	}
-	if !accountRE.MatchString(ev.Account) {
+	if !contract.ValidAccount(ev.Account) {
 		return contract.Task{}, invalid("the event's account %s is not a 12-digit AWS account id", q(ev.Account))
 	}
-	if !regionRE.MatchString(ev.Region) {
+	if !contract.ValidRegion(ev.Region) {
 		return contract.Task{}, invalid("the event's region %s is not an AWS region name", q(ev.Region))
 	}
 	if len(ev.Detail) == 0 || string(ev.Detail) == "null" {
@@ -430,8 +430,6 @@ var (
 	// Cluster, service and family names: contract.ValidName.
 	taskIDRE   = regexp.MustCompile(`^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$`)
 	revisionRE = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
-	accountRE  = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE   = regexp.MustCompile(`^[a-z]{2,4}(?:-[a-z]+){1,3}-[0-9]{1,2}$`)
 	// An execution name holds what contract.ValidExecutionName allows
 	// (Step Functions forbids whitespace, brackets, wildcards, most
 	// punctuation and control characters; CloudWatch logging wants only
