@@ -38,11 +38,14 @@ type Context struct {
 // Value converts the input to OPA's value, parsing the raw documents
 // directly (no round trip through Go maps).
 func (in Input) Value() (ast.Value, error) {
-	task, err := rawValue("task", in.Task)
+	// One set of shared strings for the three documents: the task, its
+	// definition and its service repeat the same names and values.
+	values := &opaValues{}
+	task, err := rawValue(values, "task", in.Task)
 	if err != nil {
 		return nil, err
 	}
-	td, err := rawValue("taskDefinition", in.TaskDefinition)
+	td, err := rawValue(values, "taskDefinition", in.TaskDefinition)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +64,7 @@ func (in Input) Value() (ast.Value, error) {
 		)),
 	)
 	if len(bytes.TrimSpace(in.Service)) > 0 && string(bytes.TrimSpace(in.Service)) != "null" {
-		svc, err := rawValue("service", in.Service)
+		svc, err := rawValue(values, "service", in.Service)
 		if err != nil {
 			return nil, err
 		}
@@ -70,11 +73,11 @@ func (in Input) Value() (ast.Value, error) {
 	return obj, nil
 }
 
-func rawValue(name string, raw json.RawMessage) (ast.Value, error) {
+func rawValue(values *opaValues, name string, raw json.RawMessage) (ast.Value, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return ast.NewObject(), nil
 	}
-	v, err := valueFromJSON(raw)
+	v, err := values.valueFromJSON(raw)
 	if err != nil {
 		return nil, step.Errorf(contract.ErrInvalidInput, "input.%s is not valid JSON: %v", name, err)
 	}

@@ -19,7 +19,7 @@ func TestValueFromJSONIsValueFromReader(t *testing.T) {
 		"\"a\x01b\"", `1E100000`, `{"a": [1e-400000]}`, `1e308`, `{"a":` + string(bytes.Repeat([]byte("["), 10001)),
 	} {
 		want, wantErr := ast.ValueFromReader(bytes.NewReader([]byte(doc)))
-		got, err := valueFromJSON([]byte(doc))
+		got, err := (&opaValues{}).valueFromJSON([]byte(doc))
 		if (err == nil) != (wantErr == nil) {
 			t.Errorf("%.40q: error %v, ValueFromReader's %v", doc, err, wantErr)
 			continue
@@ -36,7 +36,7 @@ func FuzzValueFromJSONIsValueFromReader(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		want, wantErr := ast.ValueFromReader(bytes.NewReader(doc))
-		got, err := valueFromJSON(doc)
+		got, err := (&opaValues{}).valueFromJSON(doc)
 		if (err == nil) != (wantErr == nil) {
 			t.Fatalf("%q: error %v, ValueFromReader's %v", doc, err, wantErr)
 		}
